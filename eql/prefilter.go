@@ -1,0 +1,344 @@
+package eql
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// Prefilter rejects raw NDJSON lines that cannot match before they are
+// parsed, which is what makes selective rules run at memory speed. It is
+// derived from literals every match must contain, searched in their
+// JSON-escaped form. It never rejects a line that could match: lines with
+// \u escapes (which can spell any character) are always accepted, and so
+// are lines with \/ when a literal contains '/'.
+type Prefilter struct {
+	// A line may match only if for every group it contains one of the
+	// group's literals.
+	groups [][]literal
+	slash  bool // some literal contains '/'
+}
+
+type literal struct {
+	text   string // JSON-escaped; lower-cased when fold
+	fold   bool   // ASCII case-insensitive
+	anchor int    // offset of the rarest byte, searched with IndexByte
+}
+
+// Prefilter returns the query's literal prefilter, or nil when the query has
+// no literal every match must contain. types are the field types of the
+// indices that will be searched (none: schemaless).
+func (p *Program) Prefilter(types ...*Types) *Prefilter {
+	var infos []*typeInfo
+	for _, t := range types {
+		infos = append(infos, t.info(p.Opts.TimestampField))
+	}
+	if len(infos) == 0 {
+		infos = []*typeInfo{(*Types)(nil).info(p.Opts.TimestampField)}
+	}
+	x := &litExtractor{types: infos, catField: p.Opts.CategoryField}
+	var filters []*EventFilter
+	q := p.Query
+	switch q.Kind {
+	case EventQuery:
+		filters = []*EventFilter{q.Event}
+	case SequenceQuery:
+		for _, t := range q.Sequence.Terms {
+			filters = append(filters, &t.Filter)
+		}
+		if q.Sequence.Until != nil {
+			filters = append(filters, &q.Sequence.Until.Filter)
+		}
+	case SampleQuery:
+		for _, t := range q.Sample.Terms {
+			filters = append(filters, &t.Filter)
+		}
+	}
+	// One document may match any filter: a line needs one literal of the
+	// best group of any filter.
+	var union []literal
+	var only [][]literal
+	for _, f := range filters {
+		cnf := x.filter(f)
+		if len(cnf) == 0 {
+			return nil
+		}
+		if len(filters) == 1 {
+			only = bestGroups(cnf, 2)
+			break
+		}
+		union = append(union, bestGroups(cnf, 1)[0]...)
+	}
+	pf := &Prefilter{groups: only}
+	if only == nil {
+		pf.groups = [][]literal{union}
+	}
+	for _, g := range pf.groups {
+		for _, l := range g {
+			if strings.IndexByte(l.text, '/') >= 0 {
+				pf.slash = true
+			}
+		}
+	}
+	return pf
+}
+
+// MayMatch reports whether line can possibly match.
+func (f *Prefilter) MayMatch(line []byte) bool {
+	if f == nil {
+		return true
+	}
+	if bytes.Contains(line, []byte(`\u`)) || (f.slash && bytes.Contains(line, []byte(`\/`))) {
+		return true
+	}
+	for _, g := range f.groups {
+		ok := false
+		for i := range g {
+			if g[i].in(line) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *literal) in(line []byte) bool {
+	if !l.fold {
+		return bytes.Contains(line, unsafeBytes(l.text))
+	}
+	a := l.text[l.anchor]
+	if l.scan(line, a) {
+		return true
+	}
+	if a >= 'a' && a <= 'z' {
+		return l.scan(line, a-'a'+'A')
+	}
+	return false
+}
+
+// scan finds anchor byte a and checks the literal around each hit.
+func (l *literal) scan(line []byte, a byte) bool {
+	n := len(l.text)
+	for off := 0; ; {
+		i := bytes.IndexByte(line[off:], a)
+		if i < 0 {
+			return false
+		}
+		i += off
+		start := i - l.anchor
+		if start >= 0 && start+n <= len(line) && equalFoldASCII(line[start:start+n], l.text) {
+			return true
+		}
+		off = i + 1
+	}
+}
+
+func equalFoldASCII(b []byte, lower string) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// bestGroups picks the n most selective groups: the longest shortest
+// literal wins, fewer alternatives break ties.
+func bestGroups(cnf [][]literal, n int) [][]literal {
+	score := func(g []literal) int {
+		m := 1 << 30
+		for _, l := range g {
+			s := 0
+			for i := 0; i < len(l.text); i++ {
+				s += byteRarity(l.text[i])
+			}
+			m = min(m, s)
+		}
+		return m*4 - len(g)
+	}
+	var out [][]literal
+	used := make([]bool, len(cnf))
+	for k := 0; k < n && k < len(cnf); k++ {
+		best := -1
+		for i, g := range cnf {
+			if !used[i] && (best < 0 || score(g) > score(cnf[best])) {
+				best = i
+			}
+		}
+		used[best] = true
+		out = append(out, cnf[best])
+	}
+	return out
+}
+
+// byteRarity: how unusual a byte is in JSON logs (higher is rarer).
+func byteRarity(c byte) int {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		c += 'a' - 'A'
+	}
+	switch c {
+	case '"', ':', ',', ' ', 'e', 't', 'a', 'o', 'i', 'n', 's', 'r', '0', '1', '2':
+		return 1
+	case 'c', 'l', 'd', 'h', 'u', 'm', 'p', '.', '_', '\\', '3', '4', '5', '6', '7', '8', '9', '-':
+		return 2
+	case 'f', 'g', 'w', 'y', 'b', '/', 'v':
+		return 3
+	case 'k', 'x', 'j', 'q', 'z':
+		return 4
+	}
+	return 4
+}
+
+// litExtractor derives required literals (CNF: AND of OR-groups).
+type litExtractor struct {
+	types    []*typeInfo
+	catField string
+}
+
+func (x *litExtractor) filter(f *EventFilter) [][]literal {
+	cnf := x.expr(f.Cond)
+	if f.Category != "" && x.plainField(x.catField) {
+		if l, ok := makeLiteral(f.Category, false); ok {
+			cnf = append(cnf, []literal{l})
+		}
+	}
+	return cnf
+}
+
+// plainField: the field's values are strings compared as written, in every
+// index (no null_value, no date/ip/version/number normalisation).
+func (x *litExtractor) plainField(name string) bool {
+	for _, t := range x.types {
+		fi, ok := t.resolve(name)
+		if !ok {
+			return false
+		}
+		if fi.nullValue != nil || (fi.typ != ftAny && fi.typ != ftKeyword && fi.typ != ftText) {
+			return false
+		}
+	}
+	return true
+}
+
+func (x *litExtractor) expr(e Expr) [][]literal {
+	switch e := e.(type) {
+	case *Binary:
+		switch e.Op {
+		case OpAnd:
+			return append(x.expr(e.L), x.expr(e.R)...)
+		case OpOr:
+			l, r := x.expr(e.L), x.expr(e.R)
+			if len(l) == 0 || len(r) == 0 {
+				return nil
+			}
+			g := append(append([]literal{}, bestGroups(l, 1)[0]...), bestGroups(r, 1)[0]...)
+			return [][]literal{g}
+		case OpEq:
+			f, lit := asField(e.L), asLiteral(e.R)
+			if f == nil {
+				f, lit = asField(e.R), asLiteral(e.L)
+			}
+			if f == nil || lit == nil || lit.Val.Kind != event.String || !x.plainField(f.Name) || !plainString(ftAny, lit.Val.S) {
+				return nil
+			}
+			if l, ok := makeLiteral(lit.Val.S, false); ok {
+				return [][]literal{{l}}
+			}
+		}
+	case *In:
+		f := asField(e.X)
+		if e.Negated || f == nil || !x.plainField(f.Name) {
+			return nil
+		}
+		var g []literal
+		for _, it := range e.List {
+			lit := asLiteral(it)
+			if lit == nil || lit.Val.Kind != event.String || !plainString(ftAny, lit.Val.S) {
+				return nil
+			}
+			l, ok := makeLiteral(lit.Val.S, e.Insensitive)
+			if !ok {
+				return nil
+			}
+			g = append(g, l)
+		}
+		return [][]literal{g}
+	case *Match:
+		f := asField(e.X)
+		if e.Kind == MatchRegex || f == nil || !x.plainField(f.Name) {
+			return nil
+		}
+		var g []literal
+		for _, p := range e.Patterns {
+			lit := asLiteral(p)
+			if lit == nil || lit.Val.Kind != event.String {
+				return nil
+			}
+			w := CompileWildcard(lit.Val.S, e.Insensitive)
+			best := ""
+			for _, frag := range w.Literals() {
+				if len(frag) > len(best) {
+					best = frag
+				}
+			}
+			if best == "" || (w.IsLiteral() && !plainString(ftAny, best)) {
+				return nil
+			}
+			l, ok := makeLiteral(best, e.Insensitive)
+			if !ok {
+				return nil
+			}
+			g = append(g, l)
+		}
+		return [][]literal{g}
+	}
+	return nil
+}
+
+// makeLiteral JSON-escapes s as it appears inside a JSON string. Literals
+// with control characters (several spellings) or non-ASCII text under case
+// folding are not usable.
+func makeLiteral(s string, fold bool) (literal, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x20:
+			return literal{}, false
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c >= utf8.RuneSelf && fold:
+			return literal{}, false
+		default:
+			b.WriteByte(c)
+		}
+	}
+	t := b.String()
+	if t == "" {
+		return literal{}, false
+	}
+	if fold {
+		t = strings.ToLower(t)
+	}
+	l := literal{text: t, fold: fold}
+	best := -1
+	for i := 0; i < len(t); i++ {
+		if best < 0 || byteRarity(t[i]) > byteRarity(t[best]) {
+			best = i
+		}
+	}
+	l.anchor = best
+	return l, true
+}

@@ -1,0 +1,204 @@
+package eql
+
+import (
+	"github.com/vigilsec/vigil/event"
+)
+
+// Options are the search settings ES takes beside the query.
+type Options struct {
+	TimestampField  string // default "@timestamp"
+	TiebreakerField string // default none
+	CategoryField   string // default "event.category"
+	// Size limits the number of events or sequences returned (ES size).
+	// NoLimit (-1) returns everything; 0 returns nothing, as in ES.
+	Size int
+	// ResultPosition "tail" (ES default) returns the last Size results,
+	// "head" the first.
+	ResultPosition string
+}
+
+func (o *Options) defaults() {
+	if o.TimestampField == "" {
+		o.TimestampField = "@timestamp"
+	}
+	if o.CategoryField == "" {
+		o.CategoryField = "event.category"
+	}
+	if o.ResultPosition == "" {
+		o.ResultPosition = "tail"
+	}
+}
+
+// NoLimit is the Size that returns every result.
+const NoLimit = -1
+
+// Program is a parsed and checked query with its options. It is immutable;
+// Matchers compiled from it carry the per-index field types and scratch
+// state.
+type Program struct {
+	Query *Query
+	Opts  Options
+}
+
+// Compile checks q (schemaless) and returns a Program.
+func Compile(q *Query, opts Options) (*Program, error) {
+	opts.defaults()
+	p := &Program{Query: q, Opts: opts}
+	if _, err := p.Matcher(nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ParseAndCompile is Parse then Compile.
+func ParseAndCompile(src string, opts Options) (*Program, error) {
+	q, err := Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(q, opts)
+}
+
+// filter is one compiled "category where condition".
+type filter struct {
+	category string
+	catField *fieldRef
+	pred     predFn
+}
+
+func (f *filter) match(d *event.Doc) bool {
+	if f.catField != nil {
+		ok := false
+		for _, v := range f.catField.values(d) {
+			if v.Kind == event.String && v.S == f.category {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return f.pred(d)
+}
+
+// stage is one compiled sequence or sample term.
+type stage struct {
+	filter
+	keys    []*fieldRef // sequence-level keys, then the term's own
+	missing bool
+	term    *Term
+}
+
+// Matcher evaluates a Program's filters on documents of one index. Not safe
+// for concurrent use (it reuses scratch buffers).
+type Matcher struct {
+	prog   *Program
+	event  *filter
+	stages []*stage
+	until  *stage
+	ts     *fieldRef
+	tb     *fieldRef
+}
+
+// Matcher compiles the program's filters for an index with the given field
+// types (nil: schemaless).
+func (p *Program) Matcher(types *Types) (*Matcher, error) {
+	ti := types.info(p.Opts.TimestampField)
+	c := &exprCompiler{src: p.Query.Src, types: ti}
+	m := &Matcher{prog: p}
+	var err error
+	if m.ts, err = c.field(&Field{Name: p.Opts.TimestampField, Optional: true}); err != nil {
+		return nil, err
+	}
+	if p.Opts.TiebreakerField != "" {
+		if m.tb, err = c.field(&Field{Name: p.Opts.TiebreakerField, Optional: true}); err != nil {
+			return nil, err
+		}
+	}
+	q := p.Query
+	switch q.Kind {
+	case EventQuery:
+		if m.event, err = c.filter(q.Event, p.Opts.CategoryField); err != nil {
+			return nil, err
+		}
+	case SequenceQuery:
+		for _, t := range q.Sequence.Terms {
+			st, err := c.stage(t, q.Sequence.By, p.Opts.CategoryField)
+			if err != nil {
+				return nil, err
+			}
+			m.stages = append(m.stages, st)
+		}
+		if q.Sequence.Until != nil {
+			if m.until, err = c.stage(q.Sequence.Until, q.Sequence.By, p.Opts.CategoryField); err != nil {
+				return nil, err
+			}
+		}
+	case SampleQuery:
+		for _, t := range q.Sample.Terms {
+			st, err := c.stage(t, q.Sample.By, p.Opts.CategoryField)
+			if err != nil {
+				return nil, err
+			}
+			m.stages = append(m.stages, st)
+		}
+	}
+	if err := m.checkKeys(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *exprCompiler) filter(f *EventFilter, catField string) (*filter, error) {
+	out := &filter{category: f.Category}
+	if f.Category != "" {
+		ref, err := c.field(&Field{P: f.P, Name: catField, Optional: true})
+		if err != nil {
+			return nil, err
+		}
+		out.catField = ref
+		if ref.constNull {
+			out.pred = func(*event.Doc) bool { return false }
+			return out, nil
+		}
+	}
+	pred, err := c.pred(f.Cond)
+	if err != nil {
+		return nil, err
+	}
+	out.pred = pred
+	return out, nil
+}
+
+func (c *exprCompiler) stage(t *Term, by []*Field, catField string) (*stage, error) {
+	f, err := c.filter(&t.Filter, catField)
+	if err != nil {
+		return nil, err
+	}
+	st := &stage{filter: *f, missing: t.Missing, term: t}
+	for _, k := range append(append([]*Field{}, by...), t.By...) {
+		ref, err := c.field(k)
+		if err != nil {
+			return nil, err
+		}
+		st.keys = append(st.keys, ref)
+	}
+	return st, nil
+}
+
+// checkKeys: every term must have the same number of join keys.
+func (m *Matcher) checkKeys() error {
+	all := append(append([]*stage{}, m.stages...), m.until)
+	n := -1
+	for _, st := range all {
+		if st == nil {
+			continue
+		}
+		if n >= 0 && len(st.keys) != n {
+			return errorf(m.prog.Query.Src, st.term.P, "every query must have the same number of join keys: expected %d, found %d", n, len(st.keys))
+		}
+		n = len(st.keys)
+	}
+	return nil
+}

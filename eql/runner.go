@@ -1,0 +1,283 @@
+package eql
+
+import (
+	"container/heap"
+	"sort"
+	"time"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// Runner executes a Program over a stream of documents. Documents may
+// arrive in any order within ReorderWindow of each other; the runner feeds
+// them to the engine in ES's order (timestamp, tiebreaker, arrival).
+type Runner struct {
+	prog *Program
+	// ReorderWindow bounds how long (in event time) a candidate is held
+	// for reordering. 0 holds everything until Finish: exact ES order at
+	// the cost of memory proportional to candidates.
+	ReorderWindow time.Duration
+
+	seq     uint64
+	maxTs   int64
+	started bool
+	buf     candHeap
+	lastOut ordinal
+	haveOut bool
+
+	// Late counts events that arrived after events more than
+	// ReorderWindow newer had already been processed.
+	Late int
+	// NoTimestamp counts events skipped because they had no timestamp
+	// (sequences need one to order events).
+	NoTimestamp int
+
+	events *eventCollector
+	seqs   *sequenceMatcher
+	sample *sampler
+}
+
+// NewRunner returns a Runner for p.
+func (p *Program) NewRunner() *Runner {
+	r := &Runner{prog: p}
+	switch p.Query.Kind {
+	case EventQuery:
+		r.events = newEventCollector(p)
+	case SequenceQuery:
+		r.seqs = newSequenceMatcher(p)
+	case SampleQuery:
+		r.sample = newSampler(p)
+	}
+	return r
+}
+
+// cand is a document that matched at least one filter, with everything
+// the engine needs from it computed while the document was at hand.
+type cand struct {
+	ord    ordinal
+	hit    *Hit
+	stages []int        // matched stage indexes (term order)
+	keys   [][]keyTuple // join keys per matched stage
+	until  []keyTuple   // non-nil when the until filter matched
+	tsOK   bool
+}
+
+type candHeap []*cand
+
+func (h candHeap) Len() int           { return len(h) }
+func (h candHeap) Less(i, j int) bool { return h[i].ord.less(h[j].ord) }
+func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *candHeap) Push(x any)        { *h = append(*h, x.(*cand)) }
+func (h *candHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Matches reports whether d matches any filter of m; cheap check used by
+// callers that count or prefilter.
+func (r *Runner) ordinalOf(m *Matcher, d *event.Doc) (ordinal, bool) {
+	r.seq++
+	o := ordinal{seq: r.seq}
+	ok := false
+	if v := m.ts.first(d); v.Kind == event.Int {
+		o.ts, ok = v.I, true
+	} else if v.Kind == event.Float {
+		o.ts, ok = int64(v.F), true
+	}
+	if m.tb != nil {
+		if v := m.tb.first(d); v.Kind != event.Null {
+			o.tb, o.hasTB = v.Clone(), true
+		}
+	}
+	return o, ok
+}
+
+func newHit(d *event.Doc, index, id string) *Hit {
+	return &Hit{Index: index, ID: id, Source: append([]byte(nil), d.Raw()...)}
+}
+
+// Feed offers one document. index and id name it in results.
+func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
+	switch {
+	case r.events != nil:
+		if !m.event.match(d) {
+			r.seq++
+			return
+		}
+		o, ok := r.ordinalOf(m, d)
+		if !ok {
+			o.ts = 0
+		}
+		h := newHit(d, index, id)
+		h.ord = o
+		r.events.add(h)
+		return
+	}
+	var c *cand
+	for i, st := range m.stages {
+		if !st.match(d) {
+			continue
+		}
+		keys, ok := expandKeys(st.keys, d)
+		if !ok {
+			continue
+		}
+		if c == nil {
+			c = &cand{}
+		}
+		c.stages = append(c.stages, i)
+		c.keys = append(c.keys, keys)
+	}
+	if m.until != nil && m.until.match(d) {
+		if keys, ok := expandKeys(m.until.keys, d); ok {
+			if c == nil {
+				c = &cand{}
+			}
+			c.until = keys
+		}
+	}
+	if c == nil {
+		r.seq++
+		return
+	}
+	o, ok := r.ordinalOf(m, d)
+	c.ord, c.tsOK = o, ok
+	if r.sample != nil {
+		c.hit = newHit(d, index, id)
+		c.hit.ord = o
+		r.sample.add(c)
+		return
+	}
+	if !ok {
+		r.NoTimestamp++
+		return
+	}
+	c.hit = newHit(d, index, id)
+	c.hit.ord = o
+	r.push(c)
+}
+
+func (r *Runner) push(c *cand) {
+	if !r.started || c.ord.ts > r.maxTs {
+		r.maxTs, r.started = c.ord.ts, true
+	}
+	if r.haveOut && c.ord.less(r.lastOut) {
+		r.Late++
+		r.process(c) // too late to reorder: process now, counted
+		return
+	}
+	heap.Push(&r.buf, c)
+	if r.ReorderWindow > 0 {
+		limit := r.maxTs - r.ReorderWindow.Milliseconds()
+		for len(r.buf) > 0 && r.buf[0].ord.ts < limit {
+			r.emit(heap.Pop(&r.buf).(*cand))
+		}
+	}
+}
+
+func (r *Runner) emit(c *cand) {
+	r.lastOut, r.haveOut = c.ord, true
+	r.process(c)
+}
+
+func (r *Runner) process(c *cand) { r.seqs.feed(c) }
+
+// Finish drains the engine and returns the results with pipes, size and
+// result_position applied.
+func (r *Runner) Finish() *Results {
+	res := &Results{}
+	switch {
+	case r.events != nil:
+		res.Events = r.events.finish()
+	case r.seqs != nil:
+		for len(r.buf) > 0 {
+			r.emit(heap.Pop(&r.buf).(*cand))
+		}
+		res.Sequences = r.seqs.finish()
+	case r.sample != nil:
+		res.Sequences = r.sample.finish()
+	}
+	return res
+}
+
+// limits applies the pipes, then size with result_position.
+func limits(n int, q *Query, opts Options) (from, to int) {
+	from, to = 0, n
+	for _, p := range q.Pipes {
+		switch p.Kind {
+		case "head":
+			if to-from > p.N {
+				to = from + p.N
+			}
+		case "tail":
+			if to-from > p.N {
+				from = to - p.N
+			}
+		}
+	}
+	if opts.Size >= 0 && to-from > opts.Size {
+		if opts.ResultPosition == "head" {
+			to = from + opts.Size
+		} else {
+			from = to - opts.Size
+		}
+	}
+	return from, to
+}
+
+// eventCollector keeps matching events; with a size limit and no head
+// pipe it keeps only what can be returned.
+type eventCollector struct {
+	prog *Program
+	hits []*Hit
+}
+
+func newEventCollector(p *Program) *eventCollector { return &eventCollector{prog: p} }
+
+func (e *eventCollector) add(h *Hit) {
+	e.hits = append(e.hits, h)
+	if cap := e.bound(); cap > 0 && len(e.hits) > 4*cap+1024 {
+		e.trim(cap)
+	}
+}
+
+// bound is the most results any position can need, 0 when unbounded.
+func (e *eventCollector) bound() int {
+	// Every limit cuts from one end, so the first and the last max(N)
+	// events always contain the answer; unbounded when there is no limit.
+	b := 0
+	if len(e.prog.Query.Pipes) == 0 && e.prog.Opts.Size < 0 {
+		return 0
+	}
+	for _, p := range e.prog.Query.Pipes {
+		b = max(b, p.N)
+	}
+	if e.prog.Opts.Size >= 0 {
+		b = max(b, e.prog.Opts.Size)
+	}
+	if b == 0 {
+		return 1 // head 0 / tail 0: keep a token, finish() returns none
+	}
+	return 2 * b
+}
+
+func (e *eventCollector) trim(keep int) {
+	sortHits(e.hits)
+	if len(e.hits) <= keep {
+		return
+	}
+	half := keep / 2
+	e.hits = append(e.hits[:half:half], e.hits[len(e.hits)-(keep-half):]...)
+}
+
+func sortHits(h []*Hit) {
+	sort.Slice(h, func(i, j int) bool { return h[i].ord.less(h[j].ord) })
+}
+
+func (e *eventCollector) finish() []*Hit {
+	sortHits(e.hits)
+	from, to := limits(len(e.hits), e.prog.Query, e.prog.Opts)
+	return e.hits[from:to]
+}
