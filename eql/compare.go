@@ -92,8 +92,14 @@ func (c *exprCompiler) compileComparison(e *Binary, l, r cexpr) (cexpr, error) {
 		l = cexpr{val: func(*event.Doc) event.Value { return v }, lit: &v}
 	}
 	lv, rv := l.val, r.val
+	// ES folds two optional fields it has no mapping for to null literals,
+	// and "null == null" to true; reading both as null does the same.
+	bothOptional := (op == OpEq || op == OpNe) && l.field != nil && r.field != nil && l.field.optional && r.field.optional
 	return c.fold(cexpr{val: func(d *event.Doc) event.Value {
 		a, b := lv(d), rv(d)
+		if bothOptional && a.Kind == event.Null && b.Kind == event.Null {
+			return event.BoolValue(op == OpEq)
+		}
 		n, ok := cmp(a, b)
 		if !ok {
 			return event.NullValue()

@@ -28,6 +28,7 @@ type fieldInfo struct {
 	typ       fieldType    //
 	nullValue *event.Value // mapping null_value: what an explicit null reads as
 	parseDate func(s string) (int64, bool)
+	unmapped  bool // not in the mapping (dynamically mapped in ES)
 }
 
 // typeInfo resolves field names for one index. A nil lookup is schemaless.

@@ -58,7 +58,10 @@ type keyTuple struct {
 // expandKeys reads the key fields and expands multi-valued ones into their
 // cartesian product, de-duplicated per field, as ES does. A null key drops
 // the event unless that key is optional (then it joins as null).
-func expandKeys(refs []*fieldRef, d *event.Doc) ([]keyTuple, bool) {
+//
+// isoDates renders date keys as ES's sequence join_keys do (ISO-8601
+// strings); sample keys come from an aggregation and stay epoch millis.
+func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool) {
 	if len(refs) == 0 {
 		return []keyTuple{{}}, true
 	}
@@ -68,6 +71,9 @@ func expandKeys(refs []*fieldRef, d *event.Doc) ([]keyTuple, bool) {
 		for _, v := range r.values(d) {
 			if v.Kind == event.Null || v.Kind == event.Object {
 				continue
+			}
+			if isoDates && r.info.typ == ftDate && v.Kind == event.Int {
+				v = event.StringValue(formatISODate(v.I))
 			}
 			dup := false
 			for _, w := range vals {

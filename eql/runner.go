@@ -120,7 +120,7 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
 		if !st.match(d) {
 			continue
 		}
-		keys, ok := expandKeys(st.keys, d)
+		keys, ok := expandKeys(st.keys, d, r.sample == nil)
 		if !ok {
 			continue
 		}
@@ -131,7 +131,7 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
 		c.keys = append(c.keys, keys)
 	}
 	if m.until != nil && m.until.match(d) {
-		if keys, ok := expandKeys(m.until.keys, d); ok {
+		if keys, ok := expandKeys(m.until.keys, d, true); ok {
 			if c == nil {
 				c = &cand{}
 			}

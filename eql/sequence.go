@@ -73,13 +73,6 @@ func hasMissing(q *Sequence) bool {
 func (s *sequenceMatcher) feed(c *cand) {
 	ts := c.ord.ts
 	s.lastTs = ts
-	if c.until != nil {
-		for _, k := range c.until {
-			for _, m := range s.pending {
-				delete(m, k.enc)
-			}
-		}
-	}
 	if s.missing != nil {
 		s.missing.observe(c)
 	}
@@ -92,6 +85,14 @@ func (s *sequenceMatcher) feed(c *cand) {
 			for _, k := range c.keys[i] {
 				s.advance(st, k, c, ts)
 			}
+		}
+	}
+	// until ends the pending sequences of its key after the event has had
+	// its chance to complete one (ES: an until event at the same position
+	// as a final step does not cancel that sequence).
+	for _, k := range c.until {
+		for _, m := range s.pending {
+			delete(m, k.enc)
 		}
 	}
 	s.fed++

@@ -29,7 +29,13 @@ func (t *Types) info(tsField string) *typeInfo {
 	ti.lookup = func(name string) (fieldInfo, bool) {
 		target, f, ok := m.Resolve(name)
 		if !ok {
-			return fieldInfo{}, false
+			// ES maps fields it has not seen dynamically: an unmapped field
+			// is read as its JSON kinds say (the timestamp is still a date).
+			fi := fieldInfo{path: name, unmapped: true}
+			if name == tsField {
+				fi.typ, fi.parseDate = ftDate, defaultDate
+			}
+			return fi, true
 		}
 		fi := fieldInfo{path: target}
 		switch f.Type {
@@ -92,3 +98,5 @@ func cidrContains(cidr, ip string) (bool, error) {
 	}
 	return schema.CIDRContains(cidr, a)
 }
+
+func formatISODate(ms int64) string { return schema.FormatDateISO(ms) }

@@ -1,0 +1,397 @@
+package eql
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// EQL wildcard patterns (`:`, `like`, `like~`): `*` matches any sequence of
+// characters, `?` exactly one character (code point), everything else is
+// literal. Elasticsearch has no escape for `*` or `?` here (its
+// StringUtils.toLikePattern turns every one into a wildcard), and a backslash
+// is an ordinary character.
+//
+// Matching works on characters as Go decodes them: a byte that is not part of
+// valid UTF-8 is one character that equals only the same byte. Case-insensitive
+// matching uses Unicode simple case folding (strings.EqualFold / RE2 (?i)).
+
+type wcShape uint8
+
+const (
+	wcGeneral  wcShape = iota
+	wcExact            // lit
+	wcPrefix           // lit*
+	wcSuffix           // *lit
+	wcContains         // *lit*
+	wcAll              // *
+)
+
+// Wildcard is a compiled wildcard pattern. It is immutable and safe for
+// concurrent use.
+type Wildcard struct {
+	pattern  string
+	fold     bool
+	byteCmp  bool // case-sensitive, valid UTF-8 pattern: compare literal bytes
+	shape    wcShape
+	lit      wcSeg // the literal of the fast shapes
+	head     wcSeg // anchored at the start (hasHead)
+	tail     wcSeg // anchored at the end (hasTail)
+	mid      []wcSeg
+	hasHead  bool
+	hasTail  bool
+	noStar   bool
+	literals []string
+}
+
+// wcSeg is the text between two stars; '?' stands for one character.
+type wcSeg struct {
+	text   string // case-folded when insensitive
+	chars  int    // characters matched
+	hasQ   bool
+	first  [4]byte // fold search: possible first bytes of a match
+	nfirst int
+}
+
+// CompileWildcard compiles an EQL wildcard pattern; insensitive selects
+// case-insensitive matching (`:` and like~).
+func CompileWildcard(pattern string, insensitive bool) *Wildcard {
+	w := &Wildcard{pattern: pattern, fold: insensitive}
+	valid := utf8.ValidString(pattern)
+	w.byteCmp = !insensitive && valid
+	for _, f := range strings.FieldsFunc(pattern, func(r rune) bool { return r == '*' || r == '?' }) {
+		w.literals = append(w.literals, f)
+	}
+
+	parts := strings.Split(pattern, "*")
+	w.noStar = len(parts) == 1
+	w.hasHead = parts[0] != ""
+	w.hasTail = !w.noStar && parts[len(parts)-1] != ""
+	if w.hasHead {
+		w.head = w.seg(parts[0])
+	}
+	if w.hasTail {
+		w.tail = w.seg(parts[len(parts)-1])
+	}
+	if !w.noStar {
+		for _, p := range parts[1 : len(parts)-1] {
+			if p != "" {
+				w.mid = append(w.mid, w.seg(p))
+			}
+		}
+	}
+
+	// Fast shapes; an invalid UTF-8 pattern always takes the general path,
+	// whose character-wise comparison keeps stray bytes from matching inside
+	// a valid character.
+	switch {
+	case !valid:
+	case w.noStar:
+		if !w.head.hasQ {
+			w.shape, w.lit = wcExact, w.head
+		}
+	case !w.hasHead && !w.hasTail && len(w.mid) == 0:
+		w.shape = wcAll
+	case w.hasHead && !w.hasTail && len(w.mid) == 0 && !w.head.hasQ:
+		w.shape, w.lit = wcPrefix, w.head
+	case !w.hasHead && w.hasTail && len(w.mid) == 0 && !w.tail.hasQ:
+		w.shape, w.lit = wcSuffix, w.tail
+	case !w.hasHead && !w.hasTail && len(w.mid) == 1 && !w.mid[0].hasQ:
+		w.shape, w.lit = wcContains, w.mid[0]
+	}
+	return w
+}
+
+func (w *Wildcard) seg(text string) wcSeg {
+	if w.fold {
+		text = wcFoldString(text)
+	}
+	g := wcSeg{text: text, chars: utf8.RuneCountInString(text), hasQ: strings.IndexByte(text, '?') >= 0}
+	if w.fold && text[0] != '?' {
+		if r, n := utf8.DecodeRuneInString(text); r != utf8.RuneError || n > 1 {
+			add := func(c rune) {
+				var buf [utf8.UTFMax]byte
+				utf8.EncodeRune(buf[:], c)
+				for i := 0; i < g.nfirst; i++ {
+					if g.first[i] == buf[0] {
+						return
+					}
+				}
+				if g.nfirst < len(g.first) {
+					g.first[g.nfirst] = buf[0]
+					g.nfirst++
+				}
+			}
+			add(r)
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				add(f)
+			}
+			for i := g.nfirst; i < len(g.first); i++ {
+				g.first[i] = g.first[0]
+			}
+		}
+	}
+	return g
+}
+
+// wcFoldString lower-cases the pattern once so the ASCII path of matching is
+// a single compare; a rune is only replaced by a lower case form in its own
+// fold orbit (not e.g. U+0130 -> 'i'), keeping simple-fold semantics.
+func wcFoldString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteByte(c)
+		} else if l := unicode.ToLower(r); l != r && wcFoldEq(l, r) {
+			b.WriteRune(l)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// IsLiteral reports whether the pattern has no wildcard.
+func (w *Wildcard) IsLiteral() bool { return !strings.ContainsAny(w.pattern, "*?") }
+
+// Literals returns the non-empty literal fragments between wildcards, as
+// written in the pattern (not case-folded), for prefilters.
+func (w *Wildcard) Literals() []string { return append([]string(nil), w.literals...) }
+
+// Match reports whether the whole of s matches the pattern. It does not
+// allocate; time is O(len(s)) for the fast shapes and at worst
+// O(len(s)·len(pattern)) otherwise (middle segments are placed leftmost,
+// which needs no backtracking).
+func (w *Wildcard) Match(s string) bool {
+	switch w.shape {
+	case wcAll:
+		return true
+	case wcExact:
+		if w.byteCmp {
+			return s == w.lit.text
+		}
+		n, ok := w.matchAt(&w.lit, s, 0)
+		return ok && n == len(s)
+	case wcPrefix:
+		if w.byteCmp {
+			return strings.HasPrefix(s, w.lit.text)
+		}
+		_, ok := w.matchAt(&w.lit, s, 0)
+		return ok
+	case wcSuffix:
+		if w.byteCmp {
+			return strings.HasSuffix(s, w.lit.text)
+		}
+		return w.matchTail(&w.lit, s, 0)
+	case wcContains:
+		if w.byteCmp {
+			return strings.Contains(s, w.lit.text)
+		}
+		_, ok := w.find(&w.lit, s, 0)
+		return ok
+	}
+	return w.matchGeneral(s)
+}
+
+func (w *Wildcard) matchGeneral(s string) bool {
+	i := 0
+	if w.hasHead {
+		n, ok := w.matchAt(&w.head, s, 0)
+		if !ok {
+			return false
+		}
+		if w.noStar {
+			return n == len(s)
+		}
+		i = n
+	}
+	end := len(s)
+	if w.hasTail {
+		k, ok := w.tailStart(&w.tail, s, i)
+		if !ok || !w.matchTail(&w.tail, s, k) {
+			return false
+		}
+		end = k
+	}
+	// Between the anchors, the leftmost placement of each segment leaves the
+	// most room for the rest, so a failed search is final.
+	for j := range w.mid {
+		n, ok := w.find(&w.mid[j], s[:end], i)
+		if !ok {
+			return false
+		}
+		i = n
+	}
+	return true
+}
+
+// matchTail reports whether g matches s from a tail start at or after min.
+func (w *Wildcard) matchTail(g *wcSeg, s string, min int) bool {
+	k, ok := w.tailStart(g, s, min)
+	if !ok {
+		return false
+	}
+	n, ok := w.matchAt(g, s, k)
+	return ok && n == len(s)
+}
+
+// tailStart returns where the last g.chars characters of s begin, if that is
+// not before min. Backward decoding finds the same character boundaries as
+// forward decoding because min and len(s) are boundaries.
+func (w *Wildcard) tailStart(g *wcSeg, s string, min int) (int, bool) {
+	if w.byteCmp && !g.hasQ {
+		k := len(s) - len(g.text)
+		return k, k >= min
+	}
+	k := len(s)
+	for n := 0; n < g.chars; n++ {
+		if k <= min {
+			return 0, false
+		}
+		if s[k-1] < utf8.RuneSelf {
+			k--
+		} else {
+			_, size := utf8.DecodeLastRuneInString(s[min:k])
+			k -= size
+		}
+	}
+	return k, true
+}
+
+// find returns the end of the leftmost match of g in s starting at or after
+// from.
+func (w *Wildcard) find(g *wcSeg, s string, from int) (int, bool) {
+	switch {
+	case w.byteCmp && !g.hasQ:
+		if i := strings.Index(s[from:], g.text); i >= 0 {
+			return from + i + len(g.text), true
+		}
+		return 0, false
+	case w.byteCmp && g.text[0] != '?':
+		// A valid pattern starts with an ASCII or leading byte, so every hit
+		// is a character boundary.
+		c := g.text[0]
+		for p := from; p < len(s); p++ {
+			i := strings.IndexByte(s[p:], c)
+			if i < 0 {
+				return 0, false
+			}
+			p += i
+			if n, ok := w.matchAt(g, s, p); ok {
+				return n, true
+			}
+		}
+		return 0, false
+	case g.nfirst > 0:
+		f := &g.first
+		for p := from; p < len(s); p++ {
+			if b := s[p]; b != f[0] && b != f[1] && b != f[2] && b != f[3] {
+				continue
+			}
+			if n, ok := w.matchAt(g, s, p); ok {
+				return n, true
+			}
+		}
+		return 0, false
+	}
+	for p := from; p < len(s); p += wcCharLen(s, p) {
+		if n, ok := w.matchAt(g, s, p); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// matchAt matches g at s[i:], returning the end offset.
+func (w *Wildcard) matchAt(g *wcSeg, s string, i int) (int, bool) {
+	t := g.text
+	if w.byteCmp {
+		if !g.hasQ {
+			if strings.HasPrefix(s[i:], t) {
+				return i + len(t), true
+			}
+			return 0, false
+		}
+		for j := 0; j < len(t); j++ {
+			if i >= len(s) {
+				return 0, false
+			}
+			switch c := t[j]; {
+			case c == '?':
+				i += wcCharLen(s, i)
+			case s[i] == c:
+				i++
+			default:
+				return 0, false
+			}
+		}
+		return i, true
+	}
+	for j := 0; j < len(t); {
+		if i >= len(s) {
+			return 0, false
+		}
+		c, b := t[j], s[i]
+		if c == '?' {
+			i += wcCharLen(s, i)
+			j++
+			continue
+		}
+		if c < utf8.RuneSelf && b < utf8.RuneSelf {
+			if b != c {
+				if !w.fold || 'A' > b || b > 'Z' || b+('a'-'A') != c {
+					return 0, false
+				}
+			}
+			i++
+			j++
+			continue
+		}
+		pr, pn := utf8.DecodeRuneInString(t[j:])
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if pr == utf8.RuneError && pn == 1 || r == utf8.RuneError && n == 1 {
+			// A stray byte only equals the same stray byte.
+			if pn != n || c != b {
+				return 0, false
+			}
+		} else if pr != r && (!w.fold || !wcFoldEq(pr, r)) {
+			return 0, false
+		}
+		i += n
+		j += pn
+	}
+	return i, true
+}
+
+func wcCharLen(s string, i int) int {
+	if s[i] < utf8.RuneSelf {
+		return 1
+	}
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return n
+}
+
+// wcFoldEq reports whether a and b are in the same simple case-fold orbit.
+func wcFoldEq(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
+		if f == b {
+			return true
+		}
+	}
+	return false
+}
