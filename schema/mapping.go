@@ -37,10 +37,10 @@ var mappingParams = map[string]bool{
 // "[runtime_random_keyword_type]" means keyword, as in Elasticsearch's EQL test
 // templates. Errors are *ParseError values carrying a line:column position.
 func ParseMapping(data []byte) (*Mapping, error) {
-	data = stripComments(data)
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-		data = append([]byte("   "), data[3:]...) // keep offsets for positions
+		data = append([]byte("   "), data[3:]...) // a UTF-8 BOM; blanked to keep offsets
 	}
+	data = stripComments(data)
 	p := &mparser{data: data}
 	root, err := parseJSONTree(data)
 	if err != nil {
@@ -294,8 +294,6 @@ func (p *mparser) field(name, nested string, def *jnode, defs map[string]*fieldD
 			return p.errAt(t.off, "[type] of field [%s] must be a string, not %s", name, t.kind)
 		}
 		esType = normalizeName(t.str)
-	} else if def.get("properties") == nil && def.get("path") != nil {
-		esType = "alias" // tolerate a forgotten "type" only where it is unambiguous
 	}
 	d := &fieldDef{Field: Field{Name: name, Type: esTypeOf(esType), ESType: esType}, off: def.off, nested: nested}
 	if old, ok := defs[name]; ok {

@@ -47,7 +47,7 @@ func TestParseMappingShapes(t *testing.T) {
 			}
 		})
 	}
-	for _, src := range []string{`{}`, `{"mappings": {}}`, `{"mappings": {"dynamic": "strict"}}`} {
+	for _, src := range []string{`{}`, `{"mappings": {}}`, `{"mappings": {"dynamic": "strict"}}`, "\xEF\xBB\xBF# c\n{}"} {
 		if m := mustMapping(t, src); len(m.Fields()) != 0 {
 			t.Errorf("%s: fields %v", src, m.Fields())
 		}
