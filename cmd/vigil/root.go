@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the help.
+const (
+	exitOK    = 0 // ran fine, with or without matches
+	exitInput = 1 // ran, but some input was malformed or unreadable
+	exitUsage = 2 // bad flags, arguments, query or mapping: nothing ran
+)
+
+const exitCodesHelp = `Exit status:
+  0  the search ran (whether or not anything matched)
+  1  the search ran, but some input was malformed or unreadable; the results
+     of everything else are still printed, the problems are on stderr
+  2  usage error: bad flags or arguments, an invalid query or mapping`
+
+// exitError carries an exit code out of a cobra command. msg, if set, is
+// printed on stderr as is; an empty msg means the problem was already told.
+type exitError struct {
+	code int
+	msg  string
+	// noHint drops the pointer to --help: a query error already points at
+	// the problem in the query.
+	noHint bool
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// env is what a command may touch of the outside world; tests pass buffers.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run is the whole program: main passes the process's arguments and
+// standard streams, tests pass their own, and the exit code comes back.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(stderr, "vigil: %s\n", ee.msg)
+		}
+		if ee.code == exitUsage && !ee.noHint && cmd != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+		return ee.code
+	}
+	// Cobra's own errors: unknown command or flag, wrong argument count.
+	fmt.Fprintf(stderr, "vigil: %v\n", err)
+	if cmd != nil {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return exitUsage
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vigil",
+		Short: "Run Elastic EQL detection queries over log files, without Elasticsearch",
+		Long: `Vigil is a detection engine for logs at rest. It runs Elastic's Event Query
+Language (EQL) -- the language of Elastic Security's detection rules -- over
+JSON event files on disk, with the semantics of Elasticsearch's EQL search:
+the same matching, sequence and sample logic, the same ordering, and output
+shaped like the body of Elasticsearch's EQL search response.
+
+Inputs are NDJSON (one event per line) or a JSON array of events, optionally
+gzip-compressed, read from files, directories or standard input. An
+Elasticsearch index mapping can be given for field types (keyword, ip, date,
+version, aliases, null_value); without one, fields are typed by their values.
+
+` + exitCodesHelp,
+		Example: `  # Processes that created a user account, from an NDJSON export
+  vigil eql 'process where process.name == "net.exe" and process.args : "/add"' events.ndjson
+
+  # A sequence over several files, as NDJSON for jq
+  vigil eql --format ndjson 'sequence by host.id [process where true] [network where true]' logs/
+
+  # Typed by an Elasticsearch mapping, from stdin
+  zcat events.ndjson.gz | vigil eql --mapping mapping.json 'network where destination.ip : "10.0.0.0/8"'`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// The default completion command would be a second, unasked-for
+		// command in the help; leave it out until there is a need.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, msg: err.Error()}
+	})
+	root.AddCommand(newEQLCmd(e))
+	return root
+}
+
+// terminal reports whether w is a terminal, and its file descriptor.
+func terminal(w any) (int, bool) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return -1, false
+	}
+	fd := f.Fd()
+	return int(fd), isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
+}
+
+// termWidth is the width of the terminal w, or 0 when it is not one.
+func termWidth(w any) int {
+	fd, ok := terminal(w)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(fd)
+	if err != nil {
+		return 0
+	}
+	return width
+}

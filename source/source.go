@@ -1,0 +1,519 @@
+// Package source turns event files into records: the raw bytes of one JSON
+// document each, with their position. It reads NDJSON (one document per
+// line) and files holding one JSON array of objects, either of them
+// optionally gzip-compressed, from a file, a directory tree or a stream.
+//
+// Formats are sniffed from the content, not the file name: gzip by its magic
+// bytes, an array by a first non-space byte of '['. Bad records (a line over
+// the size limit) and bad files (unreadable, corrupt gzip, an invalid array)
+// are reported through Reader.OnError and skipped, so one bad input never
+// stops a run.
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// DefaultMaxRecord is the largest record a Reader accepts unless told
+// otherwise: big enough for any real event, small enough that a file that is
+// not line-oriented cannot exhaust memory one "line" at a time.
+const DefaultMaxRecord = 64 << 20
+
+// bufSize is the bufio buffer: lines that fit are returned without a copy.
+const bufSize = 64 << 10
+
+// Error is a problem with one record or one whole file.
+type Error struct {
+	File string
+	// Line is the 1-based line of the problem (for an element of a JSON
+	// array, its element number as in Next), or 0 for the file as a whole.
+	Line int
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrTooLong is the Err of an Error about a record over the size limit.
+var ErrTooLong = errors.New("record too long")
+
+// Reader yields the records of one file, one directory tree (its files in
+// lexical order) or one stream. It is not safe for concurrent use.
+type Reader struct {
+	// OnError, when set, receives every problem the reader skips past.
+	// Record problems have Line > 0; file problems (unreadable, corrupt
+	// gzip, invalid JSON array) Line 0 or the line of the syntax error, and
+	// the rest of that file is skipped.
+	OnError func(*Error)
+	// MaxRecord is the largest record accepted in bytes; 0 means
+	// DefaultMaxRecord.
+	MaxRecord int
+
+	pending  []string // files of a directory not yet opened
+	stream   io.Reader
+	streamNm string
+	closer   io.Closer
+	deferred []*Error // problems found by Open, reported on the first Next
+
+	size         int64
+	files        int
+	skippedFiles int
+	done         int64 // bytes read from files already finished
+	err          error
+	errs         int
+
+	// The current file.
+	name   string
+	open   bool
+	count  countingReader
+	raw    *bufio.Reader // over the file, for gzip sniffing
+	gz     *gzip.Reader
+	zbr    *bufio.Reader // over gz
+	lines  *bufio.Reader // raw or zbr
+	lineNo int
+	buf    []byte // a line longer than the bufio buffer, assembled
+
+	// Array mode: the elements of a whole-file JSON array.
+	array    bool
+	arrayBuf []byte
+	elems    [][]byte
+	elemIdx  int
+}
+
+// Open returns a Reader over path: a file, or a directory walked
+// recursively for *.json, *.ndjson, *.jsonl and *.gz files (others are
+// skipped and counted, see SkippedFiles). It fails if path does not exist;
+// a file that exists but cannot be read is reported by the first Next.
+func Open(path string) (*Reader, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		files, sizes, skipped, errs, err := walk(path)
+		if err != nil {
+			return nil, err
+		}
+		return &Reader{pending: files, size: sizes, skippedFiles: skipped, deferred: errs}, nil
+	}
+	// The file is opened on the first Next, so that a caller may Open many
+	// paths up front (to know the total size) without holding their fds.
+	r := &Reader{pending: []string{path}, size: -1}
+	if fi.Mode().IsRegular() {
+		r.size = fi.Size()
+	}
+	return r, nil
+}
+
+// Stdin returns a Reader over standard input, named "stdin".
+func Stdin() *Reader { return NewReader("stdin", os.Stdin) }
+
+// NewReader returns a Reader over rd, which is named name in errors. Its
+// size is known only when rd is a regular *os.File (a redirected file).
+func NewReader(name string, rd io.Reader) *Reader {
+	r := &Reader{stream: rd, streamNm: name, size: -1}
+	if f, ok := rd.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			r.size = fi.Size()
+		}
+	}
+	return r
+}
+
+// isEventFile reports whether a directory walk picks up name.
+func isEventFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json", ".ndjson", ".jsonl", ".gz":
+		return true
+	}
+	return false
+}
+
+// walk lists the event files under dir in lexical order. Unreadable
+// subdirectories are returned as errors to report, not a failure: the rest
+// of the tree is still worth reading.
+func walk(dir string) (files []string, size int64, skipped int, errs []*Error, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir {
+				return err
+			}
+			errs = append(errs, &Error{File: p, Err: err})
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !isEventFile(p) {
+			skipped++
+			return nil
+		}
+		files = append(files, p)
+		if fi, err := d.Info(); err == nil {
+			size += fi.Size()
+		}
+		return nil
+	})
+	return files, size, skipped, errs, err
+}
+
+// Size is the total size in bytes of the input as stored (compressed for
+// gzip), or -1 when unknown (a pipe).
+func (r *Reader) Size() int64 { return r.size }
+
+// BytesRead is how many bytes of the input as stored have been read so far,
+// for progress against Size.
+func (r *Reader) BytesRead() int64 { return r.done + r.count.n }
+
+// File is the name of the file the last record came from.
+func (r *Reader) File() string { return r.name }
+
+// Files is the number of files opened so far; it changes exactly when File
+// does, so callers can cache what they derive from the name.
+func (r *Reader) Files() int { return r.files }
+
+// SkippedFiles is the number of files a directory walk passed over because
+// of their extension.
+func (r *Reader) SkippedFiles() int { return r.skippedFiles }
+
+// Err is the first problem met, whether or not OnError was set.
+func (r *Reader) Err() error { return r.err }
+
+// Errors is the number of problems met.
+func (r *Reader) Errors() int { return r.errs }
+
+// Close releases the current file. Records returned earlier become invalid.
+func (r *Reader) Close() error {
+	var err error
+	if r.closer != nil {
+		err = r.closer.Close()
+		r.closer = nil
+	}
+	r.open = false
+	r.pending = nil
+	r.stream = nil
+	return err
+}
+
+func (r *Reader) report(e *Error) {
+	if r.err == nil {
+		r.err = e
+	}
+	r.errs++
+	if r.OnError != nil {
+		r.OnError(e)
+	}
+}
+
+func (r *Reader) maxRecord() int {
+	if r.MaxRecord > 0 {
+		return r.MaxRecord
+	}
+	return DefaultMaxRecord
+}
+
+// Next returns the next record and its position: the 1-based line number,
+// or for a JSON array the element's 1-based index (lines would not be
+// unique when the whole array is on one line). Blank lines are skipped, a
+// trailing "\r" and a leading UTF-8 BOM are removed. The record is valid
+// only until the next call. ok is false at the end of the input.
+func (r *Reader) Next() (rec []byte, pos int, ok bool) {
+	if r.deferred != nil {
+		for _, e := range r.deferred {
+			r.report(e)
+		}
+		r.deferred = nil
+	}
+	for {
+		if !r.open {
+			if !r.openNext() {
+				return nil, 0, false
+			}
+			continue
+		}
+		if r.array {
+			if r.elemIdx >= len(r.elems) {
+				r.finishFile()
+				continue
+			}
+			e := r.elems[r.elemIdx]
+			r.elemIdx++
+			if len(e) > r.maxRecord() {
+				r.report(&Error{File: r.name, Line: r.elemIdx, Err: fmt.Errorf("%w: array element of %d bytes exceeds the %d-byte limit, skipped", ErrTooLong, len(e), r.maxRecord())})
+				continue
+			}
+			return e, r.elemIdx, true
+		}
+		line, ok := r.readLine()
+		if !ok {
+			r.finishFile()
+			continue
+		}
+		return line, r.lineNo, true
+	}
+}
+
+// openNext starts the next file or stream; false when there is none.
+func (r *Reader) openNext() bool {
+	for {
+		var name string
+		var rd io.Reader
+		switch {
+		case r.stream != nil:
+			name, rd = r.streamNm, r.stream
+			r.stream = nil
+		case len(r.pending) > 0:
+			name = r.pending[0]
+			r.pending = r.pending[1:]
+			f, err := os.Open(name)
+			if err != nil {
+				r.report(&Error{File: name, Err: err})
+				continue
+			}
+			r.closer, rd = f, f
+		default:
+			return false
+		}
+		if r.start(name, rd) {
+			return true
+		}
+		r.finishFile()
+	}
+}
+
+// start sniffs the format of a freshly opened input; false if it is
+// unusable (the problem is reported).
+func (r *Reader) start(name string, rd io.Reader) bool {
+	r.name = name
+	r.files++
+	r.open = true
+	r.lineNo = 0
+	r.array = false
+	r.elems = r.elems[:0]
+	r.elemIdx = 0
+	r.count = countingReader{r: rd}
+	r.raw = resetBuf(r.raw, &r.count)
+	r.lines = r.raw
+	if magic, _ := r.raw.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		var err error
+		if r.gz == nil {
+			r.gz, err = gzip.NewReader(r.raw)
+		} else {
+			err = r.gz.Reset(r.raw)
+		}
+		if err != nil {
+			r.report(&Error{File: name, Err: fmt.Errorf("gzip: %w", err)})
+			return false
+		}
+		r.zbr = resetBuf(r.zbr, r.gz)
+		r.lines = r.zbr
+	}
+	if firstByte(r.lines) != '[' {
+		return true
+	}
+	// An array is read whole: its elements can only be told apart by
+	// parsing the complete document.
+	r.array = true
+	var err error
+	r.arrayBuf, err = readAll(r.arrayBuf[:0], r.lines)
+	if err != nil {
+		r.report(&Error{File: name, Err: err})
+		return false
+	}
+	data := r.arrayBuf
+	if bytes.HasPrefix(data, bom) {
+		data = data[len(bom):]
+	}
+	elems, err := event.SplitArray(data)
+	if err != nil {
+		e := &Error{File: name, Err: err}
+		var se *event.SyntaxError
+		if errors.As(err, &se) && se.Offset >= 0 && se.Offset <= len(data) {
+			e.Line = 1 + bytes.Count(data[:se.Offset], []byte{'\n'})
+		}
+		r.report(e)
+		return false
+	}
+	r.elems = elems
+	return true
+}
+
+// finishFile closes the current file and books its bytes.
+func (r *Reader) finishFile() {
+	if r.closer != nil {
+		r.closer.Close()
+		r.closer = nil
+	}
+	r.done += r.count.n
+	r.count = countingReader{}
+	r.open = false
+	// Do not pin a big array between files.
+	if cap(r.arrayBuf) > bufSize {
+		r.arrayBuf = nil
+	}
+	r.elems = r.elems[:0]
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+// readLine returns the next non-blank line without its line ending; false at
+// the end of the file or on a read error (reported).
+func (r *Reader) readLine() ([]byte, bool) {
+	max := r.maxRecord()
+	for {
+		b, err := r.lines.ReadSlice('\n')
+		if len(b) == 0 && err != nil {
+			if err != io.EOF {
+				r.report(&Error{File: r.name, Line: r.lineNo + 1, Err: err})
+			}
+			return nil, false
+		}
+		r.lineNo++
+		if err == bufio.ErrBufferFull {
+			// Longer than the buffer: assemble it, but stop copying once it
+			// is known to be too long and just skip to the newline.
+			r.buf = append(r.buf[:0], b...)
+			tooLong := false
+			for err == bufio.ErrBufferFull {
+				b, err = r.lines.ReadSlice('\n')
+				if !tooLong && len(r.buf)+len(b) > max+2 { // +2: "\r\n" is not content
+					tooLong = true
+				}
+				if !tooLong {
+					r.buf = append(r.buf, b...)
+				}
+			}
+			if tooLong {
+				r.report(&Error{File: r.name, Line: r.lineNo, Err: fmt.Errorf("%w: line exceeds the %d-byte limit, skipped", ErrTooLong, max)})
+				if err != nil && err != io.EOF {
+					r.report(&Error{File: r.name, Line: r.lineNo, Err: err})
+					return nil, false
+				}
+				continue
+			}
+			b = r.buf
+		}
+		if err != nil && err != io.EOF {
+			// A partial last line of a truncated input is most likely cut
+			// mid-document: report it rather than pass on garbage.
+			r.report(&Error{File: r.name, Line: r.lineNo, Err: err})
+			return nil, false
+		}
+		b = trimRecord(b)
+		if len(b) == 0 {
+			continue
+		}
+		if len(b) > max {
+			r.report(&Error{File: r.name, Line: r.lineNo, Err: fmt.Errorf("%w: line exceeds the %d-byte limit, skipped", ErrTooLong, max)})
+			continue
+		}
+		return b, true
+	}
+}
+
+// trimRecord drops the line ending and a leading BOM, and returns an empty
+// slice for a blank line. Inner and other leading whitespace stays: the
+// record is handed on as written.
+func trimRecord(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	if len(b) > 0 && b[0] == 0xef && bytes.HasPrefix(b, bom) {
+		b = b[len(bom):]
+	}
+	for i, c := range b {
+		if !isSpace(c) {
+			if i == 0 {
+				return b
+			}
+			break
+		}
+		if i == len(b)-1 {
+			return b[:0]
+		}
+	}
+	return b
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// firstByte peeks at the first byte that is not whitespace or a BOM, without
+// consuming anything; 0 if none shows within the buffer.
+func firstByte(br *bufio.Reader) byte {
+	for n := 512; ; n *= 2 {
+		if n > br.Size() {
+			n = br.Size()
+		}
+		p, err := br.Peek(n)
+		q := p
+		if bytes.HasPrefix(q, bom) {
+			q = q[len(bom):]
+		}
+		for _, c := range q {
+			if !isSpace(c) {
+				return c
+			}
+		}
+		if err != nil || n == br.Size() {
+			return 0
+		}
+	}
+}
+
+func resetBuf(br *bufio.Reader, rd io.Reader) *bufio.Reader {
+	if br == nil {
+		return bufio.NewReaderSize(rd, bufSize)
+	}
+	br.Reset(rd)
+	return br
+}
+
+// readAll is io.ReadAll into a reused buffer.
+func readAll(b []byte, rd io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// countingReader counts the bytes read from the file as stored, which is
+// what progress is measured against.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
