@@ -94,6 +94,7 @@ type stage struct {
 // for concurrent use (it reuses scratch buffers).
 type Matcher struct {
 	prog   *Program
+	types  *Types
 	event  *filter
 	stages []*stage
 	until  *stage
@@ -106,7 +107,7 @@ type Matcher struct {
 func (p *Program) Matcher(types *Types) (*Matcher, error) {
 	ti := types.info(p.Opts.TimestampField)
 	c := &exprCompiler{src: p.Query.Src, types: ti}
-	m := &Matcher{prog: p}
+	m := &Matcher{prog: p, types: types}
 	var err error
 	if m.ts, err = c.field(&Field{Name: p.Opts.TimestampField, Optional: true}); err != nil {
 		return nil, err
@@ -202,3 +203,7 @@ func (m *Matcher) checkKeys() error {
 	}
 	return nil
 }
+
+// Types returns the field types the matcher was compiled with (nil:
+// schemaless), e.g. to build the Prefilter for the same indices.
+func (m *Matcher) Types() *Types { return m.types }
