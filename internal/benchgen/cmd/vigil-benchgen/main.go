@@ -1,0 +1,65 @@
+// Command vigil-benchgen writes the benchmark data set: realistic ECS NDJSON
+// endpoint events, about 0.1% of them matching the seed rule. It prints the
+// generation stats as shell assignments on stderr, or one of the benchmark
+// queries with -query.
+//
+//	vigil-benchgen -bytes 1073741824 -seed 1 -o events.ndjson
+//	vigil-benchgen -query seed
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/vigilsec/vigil/internal/benchgen"
+)
+
+func main() {
+	size := flag.Int64("bytes", 1<<30, "write at least this many bytes")
+	seed := flag.Int64("seed", 1, "random seed (the output is deterministic for a seed)")
+	out := flag.String("o", "-", "output file (- for stdout)")
+	query := flag.String("query", "", "print a benchmark query instead: parse, seed, nonselective or sequence")
+	flag.Parse()
+
+	if *query != "" {
+		q, ok := map[string]string{
+			"parse":        benchgen.ParseOnlyQuery,
+			"seed":         benchgen.SeedRule,
+			"nonselective": benchgen.NonSelectiveQuery,
+			"sequence":     benchgen.SequenceQuery,
+		}[*query]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "vigil-benchgen: -query %q: want parse, seed, nonselective or sequence\n", *query)
+			os.Exit(2)
+		}
+		fmt.Println(q)
+		return
+	}
+
+	var w io.Writer = os.Stdout
+	var f *os.File
+	if *out != "-" {
+		var err error
+		if f, err = os.Create(*out); err != nil {
+			fmt.Fprintln(os.Stderr, "vigil-benchgen:", err)
+			os.Exit(1)
+		}
+		w = f
+	}
+	start := time.Now()
+	st, err := benchgen.Generate(w, *size, *seed)
+	if err == nil && f != nil {
+		err = f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-benchgen:", err)
+		os.Exit(1)
+	}
+	el := time.Since(start)
+	fmt.Fprintf(os.Stderr, "LINES=%d\nBYTES=%d\nSEED_MATCHES=%d\nNONSELECTIVE_MATCHES=%d\nSEQUENCES=%d\nPROCESS=%d\nNETWORK=%d\nFILE=%d\nGEN_SECONDS=%.3f\nGEN_MBPS=%.1f\n",
+		st.Lines, st.Bytes, st.SeedMatches, st.NonSelectiveMatches, st.Sequences, st.Process, st.Network, st.File,
+		el.Seconds(), float64(st.Bytes)/1e6/el.Seconds())
+}
