@@ -350,7 +350,7 @@ func BenchmarkLuceneMatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := `C:\Windows\system32\net1.exe  localgroup administrators attacker /add`
+	s := `C:\Windows\system32\net1  localgroup administrators attacker /add`
 	b.ReportAllocs()
 	for b.Loop() {
 		if !re.MatchString(s) {

@@ -49,6 +49,7 @@ type wcSeg struct {
 	text   string // case-folded when insensitive
 	chars  int    // characters matched
 	hasQ   bool
+	ascii  bool    // fold: text is ASCII without '?', so wcFoldASCII applies
 	first  [4]byte // fold search: possible first bytes of a match
 	nfirst int
 }
@@ -107,6 +108,7 @@ func (w *Wildcard) seg(text string) wcSeg {
 		text = wcFoldString(text)
 	}
 	g := wcSeg{text: text, chars: utf8.RuneCountInString(text), hasQ: strings.IndexByte(text, '?') >= 0}
+	g.ascii = w.fold && !g.hasQ && g.chars == len(text)
 	if w.fold && text[0] != '?' {
 		if r, n := utf8.DecodeRuneInString(text); r != utf8.RuneError || n > 1 {
 			add := func(c rune) {
@@ -182,17 +184,33 @@ func (w *Wildcard) Match(s string) bool {
 		if w.byteCmp {
 			return s == w.lit.text
 		}
+		if w.lit.ascii && len(s) == len(w.lit.text) {
+			if eq, ascii := wcFoldASCII(w.lit.text, s); ascii {
+				return eq
+			}
+		}
 		n, ok := w.matchAt(&w.lit, s, 0)
 		return ok && n == len(s)
 	case wcPrefix:
 		if w.byteCmp {
 			return strings.HasPrefix(s, w.lit.text)
 		}
+		if w.lit.ascii && len(s) >= len(w.lit.text) {
+			if eq, ascii := wcFoldASCII(w.lit.text, s[:len(w.lit.text)]); ascii {
+				return eq
+			}
+		}
 		_, ok := w.matchAt(&w.lit, s, 0)
 		return ok
 	case wcSuffix:
 		if w.byteCmp {
 			return strings.HasSuffix(s, w.lit.text)
+		}
+		// An all-ASCII tail holds exactly the last len(text) characters.
+		if w.lit.ascii && len(s) >= len(w.lit.text) {
+			if eq, ascii := wcFoldASCII(w.lit.text, s[len(s)-len(w.lit.text):]); ascii {
+				return eq
+			}
 		}
 		return w.matchTail(&w.lit, s, 0)
 	case wcContains:
@@ -300,6 +318,14 @@ func (w *Wildcard) find(g *wcSeg, s string, from int) (int, bool) {
 			if b := s[p]; b != f[0] && b != f[1] && b != f[2] && b != f[3] {
 				continue
 			}
+			if g.ascii && p+len(g.text) <= len(s) {
+				if eq, ascii := wcFoldASCII(g.text, s[p:p+len(g.text)]); ascii {
+					if eq {
+						return p + len(g.text), true
+					}
+					continue
+				}
+			}
 			if n, ok := w.matchAt(g, s, p); ok {
 				return n, true
 			}
@@ -373,6 +399,46 @@ func (w *Wildcard) matchAt(g *wcSeg, s string, i int) (int, bool) {
 		j += pn
 	}
 	return i, true
+}
+
+// wcFoldASCII compares s with the folded ASCII literal t of the same length,
+// 8 bytes at a time. ascii is false when s has a non-ASCII byte, which could
+// still fold to ASCII (K KELVIN SIGN, ſ), so the caller must decide slowly.
+func wcFoldASCII(t, s string) (eq, ascii bool) {
+	const hi = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := wcLoad64(s, i)
+		if x&hi != 0 {
+			return false, false
+		}
+		// Set 0x20 in bytes 'A'..'Z': (x+0x3f) has the top bit from 'A' up,
+		// (x+0x25) from '['; no byte carries since x < 0x80.
+		x |= (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi >> 2
+		if x != wcLoad64(t, i) {
+			return false, true
+		}
+	}
+	for ; i < len(s); i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			return false, false
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b != t[i] {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// wcLoad64 compiles to a single 8-byte load.
+func wcLoad64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func wcCharLen(s string, i int) int {
