@@ -402,10 +402,13 @@ func (w *Wildcard) matchAt(g *wcSeg, s string, i int) (int, bool) {
 }
 
 // wcFoldASCII compares s with the folded ASCII literal t of the same length,
-// 8 bytes at a time. ascii is false when s has a non-ASCII byte, which could
-// still fold to ASCII (K KELVIN SIGN, ſ), so the caller must decide slowly.
+// 8 bytes at a time. ascii is false when s has a non-ASCII byte (which may
+// fold to ASCII: K KELVIN SIGN, ſ), and then eq means nothing. A mismatch
+// does not stop the scan: a later multi-byte character shifts the alignment
+// of a suffix, so only an all-ASCII window gives a definite answer.
 func wcFoldASCII(t, s string) (eq, ascii bool) {
 	const hi = 0x8080808080808080
+	var diff uint64
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		x := wcLoad64(s, i)
@@ -415,9 +418,7 @@ func wcFoldASCII(t, s string) (eq, ascii bool) {
 		// Set 0x20 in bytes 'A'..'Z': (x+0x3f) has the top bit from 'A' up,
 		// (x+0x25) from '['; no byte carries since x < 0x80.
 		x |= (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & hi >> 2
-		if x != wcLoad64(t, i) {
-			return false, true
-		}
+		diff |= x ^ wcLoad64(t, i)
 	}
 	for ; i < len(s); i++ {
 		b := s[i]
@@ -427,11 +428,9 @@ func wcFoldASCII(t, s string) (eq, ascii bool) {
 		if 'A' <= b && b <= 'Z' {
 			b += 'a' - 'A'
 		}
-		if b != t[i] {
-			return false, true
-		}
+		diff |= uint64(b ^ t[i])
 	}
-	return true, true
+	return diff == 0, true
 }
 
 // wcLoad64 compiles to a single 8-byte load.

@@ -73,6 +73,14 @@ var wildcardCases = []wildcardCase{
 	{"İ", true, []string{"İ"}, []string{"i", "I"}}, // İ is alone in its fold orbit
 	{"i", true, []string{"i", "I"}, []string{"İ", "ı"}},
 	{"ΑΒΓ*", true, []string{"αβγδ"}, []string{"abg"}},
+	// Multi-byte characters folding to ASCII shift byte alignment.
+	{"*zaak", true, []string{"zaA\u212a", "xZAAK"}, []string{"zaA\u212ax", "aA\u212a"}},
+	{"zaak*", true, []string{"zaA\u212a", "ZAAKx"}, []string{"zA\u212a"}},
+	{"zaak", true, []string{"zaA\u212a"}, []string{"za\u212a", "zaA\u212a "}},
+	{"*zaak*", true, []string{"-zaA\u212a-", "zaakzaak"}, []string{"za\u212a"}},
+	{"*ks*", true, []string{"\u212aſ", "xKSx"}, []string{"\u212a"}},
+	{"*longer than eight k*", true, []string{"a LONGER THAN EIGHT \u212a"}, []string{"longer than eight"}},
+	{"*longer than eight k", true, []string{"xx LONGER THAN EIGHT \u212a", "xLONGER THAN EIGHT K"}, []string{"longer than eighT \u212aK"}},
 	{"é", false, []string{"é"}, []string{"É", "e\u0301"}},
 
 	// A stray (invalid UTF-8) byte is one character equal only to itself.
@@ -157,8 +165,6 @@ func TestWildcardLiterals(t *testing.T) {
 // Randomized differential test against the regexp reference used by the fuzzer.
 func TestWildcardRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []string{"a", "b", "A", "B", "é", "É", "k", "K", "\u212a", "s", "ſ", "ß", "ẞ", "😀", "*", "*", "?", "\\"}
-	inAlphabet := []string{"a", "b", "A", "B", "é", "É", "k", "K", "\u212a", "s", "S", "ſ", "ß", "ẞ", "😀", "\\", "\xff", "\uFFFD"}
 	gen := func(alpha []string, max int) string {
 		var b strings.Builder
 		for n := rng.IntN(max + 1); n > 0; n-- {
@@ -166,17 +172,36 @@ func TestWildcardRandom(t *testing.T) {
 		}
 		return b.String()
 	}
+	mixed := []string{"a", "b", "A", "B", "é", "É", "k", "K", "\u212a", "s", "ſ", "ß", "ẞ", "😀", "\\"}
+	// Few distinct letters, some folding from multi-byte forms, long enough
+	// for the 8-byte compare of the fast shapes.
+	narrow := []string{"a", "A", "k", "K", "\u212a", "s", "S", "ſ"}
+	shapes := []func(string) string{
+		func(l string) string { return l },
+		func(l string) string { return l + "*" },
+		func(l string) string { return "*" + l },
+		func(l string) string { return "*" + l + "*" },
+		func(string) string { return gen(append(mixed, "*", "*", "?"), 8) },
+		func(string) string { return gen(append(narrow, "*", "?"), 12) },
+	}
 	checks := 0
-	for range 3000 {
-		p := gen(alphabet, 8)
+	for i := range 6000 {
+		alpha := mixed
+		if i%2 == 1 {
+			alpha = narrow
+		}
+		p := shapes[i%len(shapes)](gen(alpha, 12))
 		for _, ins := range []bool{false, true} {
 			w := CompileWildcard(p, ins)
 			ref := wcReference(p, ins)
 			for range 20 {
-				s := gen(inAlphabet, 10)
+				s := gen(append(alpha, "\xff", "\uFFFD"), 20)
+				if rng.IntN(3) == 0 {
+					s = gen(alpha, 4) + strings.ToUpper(strings.ReplaceAll(p, "*", "")) + gen(alpha, 4)
+				}
 				checks++
 				if got, want := w.Match(s), ref.MatchString(s); got != want {
-					t.Fatalf("%q (ins=%v) on %q: got %v, reference %v", p, ins, s, got, want)
+					t.Fatalf("%q (ins=%v, shape %d) on %q: got %v, reference %v", p, ins, w.shape, s, got, want)
 				}
 			}
 		}
