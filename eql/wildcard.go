@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -108,30 +109,38 @@ func (w *Wildcard) seg(text string) wcSeg {
 		text = wcFoldString(text)
 	}
 	g := wcSeg{text: text, chars: utf8.RuneCountInString(text), hasQ: strings.IndexByte(text, '?') >= 0}
-	g.ascii = w.fold && !g.hasQ && g.chars == len(text)
-	if w.fold && text[0] != '?' {
-		if r, n := utf8.DecodeRuneInString(text); r != utf8.RuneError || n > 1 {
-			add := func(c rune) {
-				var buf [utf8.UTFMax]byte
-				utf8.EncodeRune(buf[:], c)
-				for i := 0; i < g.nfirst; i++ {
-					if g.first[i] == buf[0] {
-						return
-					}
-				}
-				if g.nfirst < len(g.first) {
-					g.first[g.nfirst] = buf[0]
-					g.nfirst++
-				}
-			}
-			add(r)
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-				add(f)
-			}
-			for i := g.nfirst; i < len(g.first); i++ {
-				g.first[i] = g.first[0]
-			}
+	if !w.fold || text[0] == '?' {
+		return g
+	}
+	g.ascii = !g.hasQ
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			g.ascii = false
 		}
+	}
+	r, n := utf8.DecodeRuneInString(text)
+	if r == utf8.RuneError && n == 1 {
+		return g // a stray first byte may sit inside a character: no filter
+	}
+	// First bytes of every case form of the first character; orbits have at
+	// most 4 members, the check only guards the array.
+	for c := r; ; {
+		var buf [utf8.UTFMax]byte
+		utf8.EncodeRune(buf[:], c)
+		if bytes.IndexByte(g.first[:g.nfirst], buf[0]) < 0 {
+			if g.nfirst == len(g.first) {
+				g.nfirst = 0
+				return g
+			}
+			g.first[g.nfirst] = buf[0]
+			g.nfirst++
+		}
+		if c = unicode.SimpleFold(c); c == r {
+			break
+		}
+	}
+	for i := g.nfirst; i < len(g.first); i++ {
+		g.first[i] = g.first[0]
 	}
 	return g
 }
@@ -184,9 +193,15 @@ func (w *Wildcard) Match(s string) bool {
 		if w.byteCmp {
 			return s == w.lit.text
 		}
-		if w.lit.ascii && len(s) == len(w.lit.text) {
-			if eq, ascii := wcFoldASCII(w.lit.text, s); ascii {
-				return eq
+		if w.lit.ascii {
+			// Each character takes 1 to utf8.UTFMax bytes.
+			if len(s) < len(w.lit.text) || len(s) > utf8.UTFMax*len(w.lit.text) {
+				return false
+			}
+			if len(s) == len(w.lit.text) {
+				if eq, ascii := wcFoldASCII(w.lit.text, s); ascii {
+					return eq
+				}
 			}
 		}
 		n, ok := w.matchAt(&w.lit, s, 0)
@@ -212,7 +227,8 @@ func (w *Wildcard) Match(s string) bool {
 				return eq
 			}
 		}
-		return w.matchTail(&w.lit, s, 0)
+		_, ok := w.matchTail(&w.lit, s, 0)
+		return ok
 	case wcContains:
 		if w.byteCmp {
 			return strings.Contains(s, w.lit.text)
@@ -237,8 +253,8 @@ func (w *Wildcard) matchGeneral(s string) bool {
 	}
 	end := len(s)
 	if w.hasTail {
-		k, ok := w.tailStart(&w.tail, s, i)
-		if !ok || !w.matchTail(&w.tail, s, k) {
+		k, ok := w.matchTail(&w.tail, s, i)
+		if !ok {
 			return false
 		}
 		end = k
@@ -255,14 +271,15 @@ func (w *Wildcard) matchGeneral(s string) bool {
 	return true
 }
 
-// matchTail reports whether g matches s from a tail start at or after min.
-func (w *Wildcard) matchTail(g *wcSeg, s string, min int) bool {
+// matchTail matches g against the end of s, starting at or after min, and
+// returns where the match starts.
+func (w *Wildcard) matchTail(g *wcSeg, s string, min int) (int, bool) {
 	k, ok := w.tailStart(g, s, min)
 	if !ok {
-		return false
+		return 0, false
 	}
 	n, ok := w.matchAt(g, s, k)
-	return ok && n == len(s)
+	return k, ok && n == len(s)
 }
 
 // tailStart returns where the last g.chars characters of s begin, if that is
