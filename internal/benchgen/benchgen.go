@@ -356,7 +356,7 @@ func windowsCmdline(args []string) string {
 // Event mix.
 
 func (g *gen) step() {
-	g.ms += int64(g.intn(6)) // a few ms apart, never backwards
+	g.ms += int64(g.intn(10)) // a few ms apart, never backwards
 	h := g.hosts[g.intn(len(g.hosts))]
 	x := g.intn(100000)
 	switch {
