@@ -80,8 +80,12 @@ func equivData(t *testing.T) *benchCorpus {
 // benchScan is the per-line loop of the CLI: prefilter (pf may be nil),
 // parse, feed. It splits the buffer itself, as a reader would.
 func benchScan(tb testing.TB, c *benchCorpus, p *event.Parser, pf *Prefilter, m *Matcher, r *Runner, sample func()) (fed int) {
+	// The buffer plays the file: candidates are kept by position and read
+	// back at Finish, as the CLI does for plain files.
+	from := bytes.NewReader(c.data)
 	data := c.data
 	for n := 0; len(data) > 0; n++ {
+		off := int64(len(c.data) - len(data))
 		i := bytes.IndexByte(data, '\n')
 		line := data[:i]
 		data = data[i+1:]
@@ -93,7 +97,7 @@ func benchScan(tb testing.TB, c *benchCorpus, p *event.Parser, pf *Prefilter, m 
 			tb.Fatalf("line %d: %v", n+1, err)
 		}
 		if r != nil {
-			r.Feed(m, d, "bench", c.ids[n])
+			r.Feed(m, d, Source{Index: "bench", ID: c.ids[n], Line: n + 1, From: from, Offset: off})
 		}
 		if fed++; sample != nil && fed&1023 == 0 {
 			sample()
@@ -144,7 +148,7 @@ func benchEvents(b *testing.B, q string, usePrefilter bool, want int64) {
 	for b.Loop() {
 		r := prog.NewRunner()
 		fed = benchScan(b, c, &p, pf, m, r, nil)
-		if got := len(r.Finish().Events); int64(got) != want {
+		if got := len(mustFinish(tb(b), r).Events); int64(got) != want {
 			b.Fatalf("%d hits, the generator wrote %d matching lines", got, want)
 		}
 	}
@@ -228,7 +232,7 @@ func BenchmarkSequence(b *testing.B) {
 					retained = max(retained, h-base)
 				}
 				b.StartTimer()
-				if got := len(r.Finish().Sequences); int64(got) != c.st.Sequences {
+				if got := len(mustFinish(b, r).Sequences); int64(got) != c.st.Sequences {
 					b.Fatalf("%d sequences, the generator wrote %d", got, c.st.Sequences)
 				}
 			}
@@ -281,7 +285,7 @@ func equivRun(t *testing.T, c *benchCorpus, q string, usePrefilter bool) (out st
 	var p event.Parser
 	r := prog.NewRunner()
 	fed = benchScan(t, c, &p, pf, m, r, nil)
-	res := r.Finish()
+	res := mustFinish(t, r)
 	var b strings.Builder
 	for _, h := range res.Events {
 		b.WriteString(h.ID)
@@ -359,3 +363,13 @@ func firstDiff(a, b string) string {
 	}
 	return ""
 }
+
+func mustFinish(tb testing.TB, r *Runner) *Results {
+	res, err := r.Finish()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+func tb(b *testing.B) testing.TB { return b }

@@ -254,10 +254,13 @@ func runCase(query string, opts Options, idxs []*confIndex, idField string) ([]i
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s:%d: %v", idx.name, i+1, err)
 			}
-			r.Feed(m, d, idx.name, fmt.Sprint(i+1))
+			r.Feed(m, d, Source{Index: idx.name, Line: i + 1})
 		}
 	}
-	res := r.Finish()
+	res, err := r.Finish()
+	if err != nil {
+		return nil, nil, err
+	}
 	idPath := event.CompilePath(idField)
 	idOf := func(h *Hit) int64 {
 		if h.Missing {

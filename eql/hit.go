@@ -1,19 +1,64 @@
 package eql
 
 import (
+	"fmt"
+	"io"
 	"strconv"
-	"strings"
 
 	"github.com/vigilsec/vigil/event"
 )
+
+// Source says where a fed document came from.
+type Source struct {
+	Index string
+	ID    string // optional: callers may name result hits after Finish
+	Line  int    // record number in its input, 1-based
+	// From, when set, holds the document's bytes at Offset: the runner then
+	// keeps only the position of each candidate and reads results back at
+	// Finish, instead of copying every candidate event.
+	From   io.ReaderAt
+	Offset int64
+}
 
 // Hit is one event of a result: where it came from and its JSON source.
 type Hit struct {
 	Index   string
 	ID      string
-	Source  []byte // a private copy of the document
+	Line    int
+	Source  []byte // the document (a private copy)
 	Missing bool   // placeholder for a missing-event step ![...]
 	ord     ordinal
+	from    io.ReaderAt
+	off     int64
+	n       int
+}
+
+func newHit(raw []byte, src Source) *Hit {
+	h := makeHit(raw, src)
+	return &h
+}
+
+func makeHit(raw []byte, src Source) Hit {
+	h := Hit{Index: src.Index, ID: src.ID, Line: src.Line}
+	if src.From != nil {
+		h.from, h.off, h.n = src.From, src.Offset, len(raw)
+	} else {
+		h.Source = append([]byte(nil), raw...)
+	}
+	return h
+}
+
+// load reads a referenced document back.
+func (h *Hit) load() error {
+	if h.from == nil || h.Source != nil {
+		return nil
+	}
+	b := make([]byte, h.n)
+	if _, err := h.from.ReadAt(b, h.off); err != nil {
+		return fmt.Errorf("%s:%d: reading the event back: %w", h.Index, h.Line, err)
+	}
+	h.Source, h.from = b, nil
+	return nil
 }
 
 // SequenceResult is one sequence or sample.
@@ -66,6 +111,7 @@ func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool
 		return []keyTuple{{}}, true
 	}
 	per := make([][]event.Value, len(refs))
+	multi := false
 	for i, r := range refs {
 		var vals []event.Value
 		for _, v := range r.values(d) {
@@ -77,13 +123,13 @@ func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool
 			}
 			dup := false
 			for _, w := range vals {
-				if w.Kind == v.Kind && w.String() == v.String() {
+				if sameKeyValue(w, v) {
 					dup = true
 					break
 				}
 			}
 			if !dup {
-				vals = append(vals, v.Clone())
+				vals = append(vals, v)
 			}
 		}
 		if len(vals) == 0 {
@@ -92,48 +138,107 @@ func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool
 			}
 			vals = []event.Value{event.NullValue()}
 		}
+		multi = multi || len(vals) > 1
 		per[i] = vals
 	}
-	out := []keyTuple{{}}
+	if !multi {
+		row := make([]event.Value, len(per))
+		for i, v := range per {
+			row[i] = v[0]
+		}
+		return []keyTuple{makeKeyTuple(row)}, true
+	}
+	out := [][]event.Value{nil}
 	for _, vals := range per {
-		next := make([]keyTuple, 0, len(out)*len(vals))
+		next := make([][]event.Value, 0, len(out)*len(vals))
 		for _, t := range out {
 			for _, v := range vals {
-				nv := make([]event.Value, len(t.vals), len(t.vals)+1)
-				copy(nv, t.vals)
-				next = append(next, keyTuple{vals: append(nv, v)})
+				next = append(next, append(t[:len(t):len(t)], v))
 			}
 		}
 		out = next
 	}
-	for i := range out {
-		out[i].enc = encodeKey(out[i].vals)
+	tuples := make([]keyTuple, len(out))
+	for i, row := range out {
+		tuples[i] = makeKeyTuple(row)
 	}
-	return out, true
+	return tuples, true
+}
+
+func sameKeyValue(a, b event.Value) bool {
+	return a.Kind == b.Kind && a.I == b.I && a.F == b.F && a.B == b.B && a.S == b.S
+}
+
+// makeKeyTuple encodes row into one string and points the row's strings
+// into it, so a retained key costs two allocations and never aliases a
+// parser buffer.
+func makeKeyTuple(row []event.Value) keyTuple {
+	enc := encodeKey(row)
+	off := 0
+	for i := range row {
+		v := &row[i]
+		off++ // kind byte
+		switch v.Kind {
+		case event.String:
+			v.S = enc[off : off+len(v.S)]
+			off += len(v.S)
+		default:
+			off += len(keyText(*v))
+		}
+		off++ // separator
+	}
+	return keyTuple{vals: row, enc: enc}
 }
 
 // encodeKey is injective over kinds and values: numbers of equal value
-// join regardless of int/float spelling, as ES's doc values do.
+// join regardless of int/float spelling, as ES's doc values do. Layout per
+// value: kind byte, text, NUL.
 func encodeKey(vals []event.Value) string {
-	var b strings.Builder
+	n := 0
 	for _, v := range vals {
-		switch v.Kind {
-		case event.Null:
-			b.WriteString("n")
-		case event.Bool:
-			b.WriteString("b" + strconv.FormatBool(v.B))
-		case event.Int:
-			b.WriteString("i" + strconv.FormatInt(v.I, 10))
-		case event.Float:
-			if v.F == float64(int64(v.F)) {
-				b.WriteString("i" + strconv.FormatInt(int64(v.F), 10))
-			} else {
-				b.WriteString("f" + strconv.FormatFloat(v.F, 'g', -1, 64))
-			}
-		default:
-			b.WriteString("s" + v.S)
-		}
-		b.WriteByte(0)
+		n += 2 + len(keyText(v))
 	}
-	return b.String()
+	b := make([]byte, 0, n)
+	for _, v := range vals {
+		b = append(b, keyKind(v))
+		b = append(b, keyText(v)...)
+		b = append(b, 0)
+	}
+	return unsafeString(b)
+}
+
+func keyKind(v event.Value) byte {
+	switch v.Kind {
+	case event.Null:
+		return 'n'
+	case event.Bool:
+		return 'b'
+	case event.Int:
+		return 'i'
+	case event.Float:
+		if v.F == float64(int64(v.F)) {
+			return 'i'
+		}
+		return 'f'
+	}
+	return 's'
+}
+
+func keyText(v event.Value) string {
+	switch v.Kind {
+	case event.Null:
+		return ""
+	case event.Bool:
+		return strconv.FormatBool(v.B)
+	case event.Int:
+		return strconv.FormatInt(v.I, 10)
+	case event.Float:
+		if v.F == float64(int64(v.F)) {
+			return strconv.FormatInt(int64(v.F), 10)
+		}
+		return strconv.FormatFloat(v.F, 'g', -1, 64)
+	case event.String:
+		return v.S
+	}
+	return ""
 }

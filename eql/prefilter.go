@@ -19,6 +19,10 @@ type Prefilter struct {
 	// group's literals.
 	groups [][]literal
 	slash  bool // some literal contains '/'
+
+	seen, passed int
+	freq         *[256]uint32
+	off          bool
 }
 
 type literal struct {
@@ -85,13 +89,16 @@ func (p *Program) Prefilter(types ...*Types) *Prefilter {
 	return pf
 }
 
-// MayMatch reports whether line can possibly match.
+// MayMatch reports whether line can possibly match. The prefilter adapts
+// to the data it sees (not safe for concurrent use): it re-anchors its
+// literals on the bytes that are rarest in the first lines, and switches
+// itself off when it lets nearly every line through.
 func (f *Prefilter) MayMatch(line []byte) bool {
-	if f == nil {
+	if f == nil || f.off {
 		return true
 	}
-	if bytes.Contains(line, []byte(`\u`)) || (f.slash && bytes.Contains(line, []byte(`\/`))) {
-		return true
+	if f.seen < calibrateLines {
+		f.calibrate(line)
 	}
 	for _, g := range f.groups {
 		ok := false
@@ -102,10 +109,81 @@ func (f *Prefilter) MayMatch(line []byte) bool {
 			}
 		}
 		if !ok {
+			// JSON escapes could spell a literal differently: only a line
+			// without them can be rejected.
+			if hasEscape(line, 'u') || (f.slash && hasEscape(line, '/')) {
+				break
+			}
 			return false
 		}
 	}
+	f.passed++
 	return true
+}
+
+const calibrateLines = 512
+
+// calibrate learns byte frequencies from the first lines, then picks each
+// literal's anchor among its rarest bytes in this data, and turns the
+// prefilter off if it rejected almost nothing.
+func (f *Prefilter) calibrate(line []byte) {
+	if f.freq == nil {
+		f.freq = new([256]uint32)
+	}
+	for _, c := range line {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		f.freq[c]++
+	}
+	f.seen++
+	if f.seen < calibrateLines {
+		return
+	}
+	for _, g := range f.groups {
+		for i := range g {
+			l := &g[i]
+			best := 0
+			for j := 1; j < len(l.text); j++ {
+				if f.freq[lowerASCII(l.text[j])] < f.freq[lowerASCII(l.text[best])] {
+					best = j
+				}
+			}
+			l.anchor = best
+		}
+	}
+	if f.passed > calibrateLines*9/10 {
+		f.off = true
+	}
+	f.freq = nil
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hasEscape reports a real JSON escape \c in line: a backslash run of odd
+// length before c (C:\\users is an escaped backslash, not \u).
+func hasEscape(line []byte, c byte) bool {
+	pat := [2]byte{'\\', c}
+	for off := 0; ; {
+		i := bytes.Index(line[off:], pat[:])
+		if i < 0 {
+			return false
+		}
+		i += off
+		n := 1
+		for j := i - 1; j >= 0 && line[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		off = i + 2
+	}
 }
 
 func (l *literal) in(line []byte) bool {

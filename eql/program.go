@@ -1,6 +1,8 @@
 package eql
 
 import (
+	"strings"
+
 	"github.com/vigilsec/vigil/event"
 )
 
@@ -93,13 +95,17 @@ type stage struct {
 // Matcher evaluates a Program's filters on documents of one index. Not safe
 // for concurrent use (it reuses scratch buffers).
 type Matcher struct {
-	prog   *Program
-	types  *Types
-	event  *filter
-	stages []*stage
-	until  *stage
-	ts     *fieldRef
-	tb     *fieldRef
+	prog  *Program
+	types *Types
+	// keyGroup[i] numbers the distinct join-key lists of stages (and of
+	// until, last), so one event's keys are read once per list.
+	keyGroup []int
+	keyCache []keyCacheEntry
+	event    *filter
+	stages   []*stage
+	until    *stage
+	ts       *fieldRef
+	tb       *fieldRef
 }
 
 // Matcher compiles the program's filters for an index with the given field
@@ -148,7 +154,57 @@ func (p *Program) Matcher(types *Types) (*Matcher, error) {
 	if err := m.checkKeys(); err != nil {
 		return nil, err
 	}
+	m.groupKeys()
 	return m, nil
+}
+
+type keyCacheEntry struct {
+	done bool
+	ok   bool
+	keys []keyTuple
+}
+
+// groupKeys finds stages whose join keys are the same fields.
+func (m *Matcher) groupKeys() {
+	all := append(append([]*stage{}, m.stages...), m.until)
+	sig := map[string]int{}
+	for _, st := range all {
+		g := -1
+		if st != nil {
+			var b strings.Builder
+			for _, k := range st.keys {
+				if k.optional {
+					b.WriteByte('?')
+				}
+				b.WriteString(k.name)
+				b.WriteByte(0)
+			}
+			var ok bool
+			if g, ok = sig[b.String()]; !ok {
+				g = len(sig)
+				sig[b.String()] = g
+			}
+		}
+		m.keyGroup = append(m.keyGroup, g)
+	}
+	m.keyCache = make([]keyCacheEntry, len(sig))
+}
+
+func (m *Matcher) resetKeyCache() {
+	for i := range m.keyCache {
+		m.keyCache[i] = keyCacheEntry{}
+	}
+}
+
+// keysFor returns the join keys of stage i (len(stages): until) for d.
+// The tuples are shared between stages of one event and never modified.
+func (m *Matcher) keysFor(i int, st *stage, d *event.Doc, isoDates bool) ([]keyTuple, bool) {
+	e := &m.keyCache[m.keyGroup[i]]
+	if !e.done {
+		e.keys, e.ok = expandKeys(st.keys, d, isoDates)
+		e.done = true
+	}
+	return e.keys, e.ok
 }
 
 func (c *exprCompiler) filter(f *EventFilter, catField string) (*filter, error) {

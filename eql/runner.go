@@ -2,6 +2,7 @@ package eql
 
 import (
 	"container/heap"
+	"errors"
 	"sort"
 	"time"
 
@@ -56,6 +57,8 @@ func (p *Program) NewRunner() *Runner {
 type cand struct {
 	ord    ordinal
 	hit    *Hit
+	hitv   Hit          // hit points here: one allocation for both
+	stbuf  [2]int       // backing for stages in the common case
 	stages []int        // matched stage indexes (term order)
 	keys   [][]keyTuple // join keys per matched stage
 	until  []keyTuple   // non-nil when the until filter matched
@@ -94,12 +97,8 @@ func (r *Runner) ordinalOf(m *Matcher, d *event.Doc) (ordinal, bool) {
 	return o, ok
 }
 
-func newHit(d *event.Doc, index, id string) *Hit {
-	return &Hit{Index: index, ID: id, Source: append([]byte(nil), d.Raw()...)}
-}
-
-// Feed offers one document. index and id name it in results.
-func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
+// Feed offers one document; src names it in results.
+func (r *Runner) Feed(m *Matcher, d *event.Doc, src Source) {
 	switch {
 	case r.events != nil:
 		if !m.event.match(d) {
@@ -110,28 +109,30 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
 		if !ok {
 			o.ts = 0
 		}
-		h := newHit(d, index, id)
+		h := newHit(d.Raw(), src)
 		h.ord = o
 		r.events.add(h)
 		return
 	}
 	var c *cand
+	m.resetKeyCache()
 	for i, st := range m.stages {
 		if !st.match(d) {
 			continue
 		}
-		keys, ok := expandKeys(st.keys, d, r.sample == nil)
+		keys, ok := m.keysFor(i, st, d, r.sample == nil)
 		if !ok {
 			continue
 		}
 		if c == nil {
 			c = &cand{}
+			c.stages = c.stbuf[:0]
 		}
 		c.stages = append(c.stages, i)
 		c.keys = append(c.keys, keys)
 	}
 	if m.until != nil && m.until.match(d) {
-		if keys, ok := expandKeys(m.until.keys, d, true); ok {
+		if keys, ok := m.keysFor(len(m.stages), m.until, d, true); ok {
 			if c == nil {
 				c = &cand{}
 			}
@@ -144,9 +145,10 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
 	}
 	o, ok := r.ordinalOf(m, d)
 	c.ord, c.tsOK = o, ok
+	c.hitv = makeHit(d.Raw(), src)
+	c.hit = &c.hitv
+	c.hit.ord = o
 	if r.sample != nil {
-		c.hit = newHit(d, index, id)
-		c.hit.ord = o
 		r.sample.add(c)
 		return
 	}
@@ -154,8 +156,6 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, index, id string) {
 		r.NoTimestamp++
 		return
 	}
-	c.hit = newHit(d, index, id)
-	c.hit.ord = o
 	r.push(c)
 }
 
@@ -185,8 +185,9 @@ func (r *Runner) emit(c *cand) {
 func (r *Runner) process(c *cand) { r.seqs.feed(c) }
 
 // Finish drains the engine and returns the results with pipes, size and
-// result_position applied.
-func (r *Runner) Finish() *Results {
+// result_position applied. An error means some referenced events could not
+// be read back (Source.From); their Hits have a nil Source.
+func (r *Runner) Finish() (*Results, error) {
 	res := &Results{}
 	switch {
 	case r.events != nil:
@@ -199,7 +200,22 @@ func (r *Runner) Finish() *Results {
 	case r.sample != nil:
 		res.Sequences = r.sample.finish()
 	}
-	return res
+	// Read every result back, collecting failures: one unreadable event
+	// must not cost the others (its Hit keeps a nil Source).
+	var errs []error
+	for _, h := range res.Events {
+		if err := h.load(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, sq := range res.Sequences {
+		for _, h := range sq.Events {
+			if err := h.load(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return res, errors.Join(errs...)
 }
 
 // limits applies the pipes, then size with result_position.
@@ -218,7 +234,13 @@ func limits(n int, q *Query, opts Options) (from, to int) {
 		}
 	}
 	if opts.Size >= 0 && to-from > opts.Size {
-		if opts.ResultPosition == "head" {
+		// With pipes, ES cuts the implicit size limit from the end the
+		// first pipe reads; otherwise result_position decides.
+		head := opts.ResultPosition == "head"
+		if len(q.Pipes) > 0 {
+			head = q.Pipes[0].Kind == "head"
+		}
+		if head {
 			to = from + opts.Size
 		} else {
 			from = to - opts.Size

@@ -1,6 +1,8 @@
 package eql
 
 import (
+	"sort"
+
 	"github.com/vigilsec/vigil/event"
 )
 
@@ -152,6 +154,16 @@ func (s *sequenceMatcher) sweep(now int64) {
 }
 
 func (s *sequenceMatcher) finish() []*SequenceResult {
+	// ES orders sequences by their last event, then by join key (several
+	// sequences can end on one event when a key field is multi-valued).
+	sort.SliceStable(s.done, func(i, j int) bool {
+		a, b := s.done[i], s.done[j]
+		la, lb := a.hits[len(a.hits)-1].ord, b.hits[len(b.hits)-1].ord
+		if la.less(lb) || lb.less(la) {
+			return la.less(lb)
+		}
+		return lessKeys(a.key.vals, b.key.vals)
+	})
 	var out []*SequenceResult
 	for _, d := range s.done {
 		res := &SequenceResult{JoinKeys: d.key.vals}

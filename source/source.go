@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -89,6 +90,12 @@ type Reader struct {
 	lines  *bufio.Reader // raw or zbr
 	lineNo int
 	buf    []byte // a line longer than the bufio buffer, assembled
+	// ref reads the current file back: set only for a plain regular file
+	// read as NDJSON, where recOff is exact.
+	ref    *fileRef
+	recOff int64
+
+	set fileSet // what the refs share; Close closes the files they reopened
 
 	// Array mode: the elements of a whole-file JSON array.
 	array    bool
@@ -199,12 +206,44 @@ func (r *Reader) Err() error { return r.err }
 // Errors is the number of problems met.
 func (r *Reader) Errors() int { return r.errs }
 
-// Close releases the current file. Records returned earlier become invalid.
+// ReaderAt returns a reader over the file the last record came from, for
+// reading records back later by Offset, or nil when offsets are not exact:
+// for gzip, a JSON array, a stream (stdin) or a file that is not a regular
+// file. It stays usable after the reader moves on, until Close: a file the
+// reader is done with is reopened by path on the first ReadAt (and kept open
+// until Close), and reading fails if the path no longer names the same file.
+func (r *Reader) ReaderAt() io.ReaderAt {
+	if r.ref == nil || !r.open {
+		return nil // not a nil *fileRef in a non-nil interface
+	}
+	return r.ref
+}
+
+// Offset is the byte offset in its file of the last record, when ReaderAt
+// is not nil: reading len(rec) bytes there gives back exactly the bytes
+// Next returned (the line ending and a leading BOM are not part of them).
+// It is -1 when ReaderAt is nil.
+func (r *Reader) Offset() int64 {
+	if r.ref == nil || !r.open {
+		return -1
+	}
+	return r.recOff
+}
+
+// Close releases the current file, and the files a ReaderAt reopened.
+// Records returned earlier become invalid, and so do ReaderAts.
 func (r *Reader) Close() error {
 	var err error
+	if r.ref != nil {
+		r.ref.detach()
+		r.ref = nil
+	}
 	if r.closer != nil {
 		err = r.closer.Close()
 		r.closer = nil
+	}
+	if cerr := r.set.closeAll(); err == nil {
+		err = cerr
 	}
 	r.open = false
 	r.pending = nil
@@ -275,6 +314,7 @@ func (r *Reader) openNext() bool {
 	for {
 		var name string
 		var rd io.Reader
+		var ref *fileRef
 		switch {
 		case r.stream != nil:
 			name, rd = r.streamNm, r.stream
@@ -288,10 +328,19 @@ func (r *Reader) openNext() bool {
 				continue
 			}
 			r.closer, rd = f, f
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				ref = &fileRef{set: &r.set, path: name, fi: fi, f: f, borrowed: true}
+			}
 		default:
 			return false
 		}
+		r.ref = ref
 		if r.start(name, rd) {
+			if r.ref != nil && (r.array || r.lines != r.raw) {
+				// Records of an array or of gzip have no exact offset.
+				r.ref.detach()
+				r.ref = nil
+			}
 			return true
 		}
 		r.finishFile()
@@ -357,6 +406,10 @@ func (r *Reader) start(name string, rd io.Reader) bool {
 
 // finishFile closes the current file and books its bytes.
 func (r *Reader) finishFile() {
+	if r.ref != nil {
+		r.ref.detach() // the ref reopens the file if it is read again
+		r.ref = nil
+	}
 	if r.closer != nil {
 		r.closer.Close()
 		r.closer = nil
@@ -378,6 +431,12 @@ var bom = []byte("\xef\xbb\xbf")
 func (r *Reader) readLine() ([]byte, bool) {
 	max := r.maxRecord()
 	for {
+		var start int64
+		if r.ref != nil {
+			// What the file gave minus what is still buffered: the offset of
+			// the line about to be read (plain file: r.lines is r.raw).
+			start = r.count.n - int64(r.raw.Buffered())
+		}
 		b, err := r.lines.ReadSlice('\n')
 		if len(b) == 0 && err != nil {
 			if err != io.EOF {
@@ -416,7 +475,7 @@ func (r *Reader) readLine() ([]byte, bool) {
 			r.report(&Error{File: r.name, Line: r.lineNo, Err: err})
 			return nil, false
 		}
-		b = trimRecord(b)
+		b, skip := trimRecord(b)
 		if len(b) == 0 {
 			continue
 		}
@@ -424,14 +483,16 @@ func (r *Reader) readLine() ([]byte, bool) {
 			r.report(&Error{File: r.name, Line: r.lineNo, Err: fmt.Errorf("%w: line exceeds the %d-byte limit, skipped", ErrTooLong, max)})
 			continue
 		}
+		r.recOff = start + int64(skip)
 		return b, true
 	}
 }
 
 // trimRecord drops the line ending and a leading BOM, and returns an empty
 // slice for a blank line. Inner and other leading whitespace stays: the
-// record is handed on as written.
-func trimRecord(b []byte) []byte {
+// record is handed on as written. skip is how many bytes were dropped at the
+// front (the BOM), so the record starts skip bytes into the line.
+func trimRecord(b []byte) (rec []byte, skip int) {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
 	}
@@ -439,20 +500,20 @@ func trimRecord(b []byte) []byte {
 		b = b[:n-1]
 	}
 	if len(b) > 0 && b[0] == 0xef && bytes.HasPrefix(b, bom) {
-		b = b[len(bom):]
+		b, skip = b[len(bom):], len(bom)
 	}
 	for i, c := range b {
 		if !isSpace(c) {
 			if i == 0 {
-				return b
+				return b, skip
 			}
 			break
 		}
 		if i == len(b)-1 {
-			return b[:0]
+			return b[:0], skip
 		}
 	}
-	return b
+	return b, skip
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -516,4 +577,94 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// fileSet is what the fileRefs of one Reader share: a lock, and the files
+// they reopened, closed by Reader.Close.
+type fileSet struct {
+	mu       sync.Mutex
+	reopened []*os.File
+	closed   bool
+}
+
+func (s *fileSet) closeAll() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for _, f := range s.reopened {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	s.reopened, s.closed = nil, true
+	return err
+}
+
+// fileRef is the io.ReaderAt of one plain file. While the Reader is on the
+// file it reads through the Reader's own descriptor (borrowed); afterwards
+// it reopens the file by path on the first ReadAt, checking that the path
+// still names the file that was read, and keeps it open until Close.
+type fileRef struct {
+	set      *fileSet
+	path     string
+	fi       os.FileInfo // of the file as read
+	f        *os.File
+	borrowed bool  // f is the Reader's descriptor
+	err      error // why reopening failed, for every later ReadAt
+}
+
+// detach stops using the Reader's descriptor, which is about to be closed.
+func (f *fileRef) detach() {
+	f.set.mu.Lock()
+	if f.borrowed {
+		f.f, f.borrowed = nil, false
+	}
+	f.set.mu.Unlock()
+}
+
+func (f *fileRef) ReadAt(p []byte, off int64) (int, error) {
+	f.set.mu.Lock()
+	defer f.set.mu.Unlock()
+	if f.set.closed {
+		return 0, fmt.Errorf("%s: %w", f.path, os.ErrClosed)
+	}
+	if f.f == nil {
+		if f.err == nil {
+			f.f, f.err = reopen(f.path, f.fi)
+			if f.f != nil {
+				f.set.reopened = append(f.set.reopened, f.f)
+			}
+		}
+		if f.err != nil {
+			return 0, f.err
+		}
+	}
+	n, err := f.f.ReadAt(p, off)
+	if n == len(p) {
+		return n, nil // callers need not tell a full read at the end apart
+	}
+	if err == io.EOF {
+		err = fmt.Errorf("%s: %w (the file shrank since it was read)", f.path, io.ErrUnexpectedEOF)
+	} else if err != nil {
+		err = fmt.Errorf("%s: %w", f.path, err)
+	}
+	return n, err
+}
+
+// reopen opens path again, failing if it no longer names the file fi
+// describes (replaced, for instance by log rotation).
+func reopen(path string, fi os.FileInfo) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // a *PathError names the file
+	}
+	now, err := f.Stat()
+	if err == nil && !os.SameFile(fi, now) {
+		err = errors.New("replaced since it was read")
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
 }

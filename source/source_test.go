@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -324,5 +326,213 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("read %d of %d bytes", r.BytesRead(), len(in))
 			}
 		}
+		// From a file, a plain NDJSON record reads back at its offset.
+		r, err := Open(writeFile(t, t.TempDir(), "f", data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		r.MaxRecord = 64
+		for {
+			b, _, ok := r.Next()
+			if !ok {
+				break
+			}
+			if ra := r.ReaderAt(); ra != nil {
+				if rb := readBack(t, ra, r.Offset(), len(b)); !bytes.Equal(rb, b) {
+					t.Fatalf("at %d: read back %q, record %q", r.Offset(), rb, b)
+				}
+			} else if !r.array && r.lines == r.raw {
+				t.Fatal("no ReaderAt for a plain file")
+			}
+		}
 	})
+}
+
+// readBack reads len(rec) bytes at off through ra.
+func readBack(t testing.TB, ra io.ReaderAt, off int64, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := ra.ReadAt(b, off); err != nil {
+		t.Fatalf("ReadAt(%d bytes at %d): %v", n, off, err)
+	}
+	return b
+}
+
+type located struct {
+	ra   io.ReaderAt
+	off  int64
+	text string
+}
+
+// TestOffsets: for a plain file, the bytes at Offset are exactly the
+// record, whatever the line endings, BOMs, blank and long lines around it,
+// while the reader is on the file, after it has moved on, and from the
+// next file.
+func TestOffsets(t *testing.T) {
+	long := "{\"x\":\"" + strings.Repeat("c", 150<<10) + "\"}"
+	tooLong := "{\"y\":\"" + strings.Repeat("d", 300<<10) + "\"}"
+	in := "\xef\xbb\xbf{\"a\":1}\r\n" + // BOM and CRLF on the first line
+		"\r\n\n  \t\r\n" + // blank lines
+		"  {\"a\":2}\r\n" + // leading space is part of the record
+		"\xef\xbb\xbf{\"a\":3}\n" + // a BOM on a later line is dropped too
+		"\xef\xbb\xbf\r\n" + // a line of just a BOM is blank
+		long + "\r\n" + // longer than the bufio buffer
+		tooLong + "\r\n" + // over MaxRecord: skipped
+		"{\"a\":\"\r\"}\r\n" + // a CR inside stays
+		"{\"a\":4}" // no final newline
+	want := []string{`{"a":1}`, `  {"a":2}`, `{"a":3}`, long, tooLong, "{\"a\":\"\r\"}", `{"a":4}`}
+	want = append(want[:4], want[5:]...)
+
+	dir := t.TempDir()
+	writeFile(t, dir, "a.ndjson", []byte(in))
+	writeFile(t, dir, "b.ndjson", []byte("\n{\"b\":1}\r\n"))
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.MaxRecord = 200 << 10
+	var errs []*Error
+	r.OnError = func(e *Error) { errs = append(errs, e) }
+	var got []located
+	for {
+		b, _, ok := r.Next()
+		if !ok {
+			break
+		}
+		ra := r.ReaderAt()
+		if ra == nil {
+			t.Fatalf("%s: no ReaderAt for a plain file", r.File())
+		}
+		off := r.Offset()
+		if rb := readBack(t, ra, off, len(b)); !bytes.Equal(rb, b) {
+			t.Fatalf("%s: at %d: read back %.40q, record %.40q", r.File(), off, rb, b)
+		}
+		got = append(got, located{ra, off, string(b)})
+		// Records of the first file still read back from the second.
+		if strings.HasSuffix(r.File(), "b.ndjson") {
+			for _, g := range got[:len(got)-1] {
+				if rb := readBack(t, g.ra, g.off, len(g.text)); string(rb) != g.text {
+					t.Fatalf("from the next file: at %d: %.40q, want %.40q", g.off, rb, g.text)
+				}
+			}
+		}
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrTooLong) {
+		t.Fatalf("errors %v, want the one long line", errs)
+	}
+	want = append(want, `{"b":1}`)
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i, g := range got {
+		if g.text != want[i] {
+			t.Errorf("record %d: %.40q, want %.40q", i, g.text, want[i])
+		}
+		// After the end of the input: the files are reopened.
+		if rb := readBack(t, g.ra, g.off, len(g.text)); string(rb) != g.text {
+			t.Errorf("record %d after the end: %.40q", i, rb)
+		}
+	}
+	if r.ReaderAt() != nil || r.Offset() != -1 {
+		t.Error("ReaderAt or Offset set after the end of the input")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := got[0].ra.ReadAt(make([]byte, 1), got[0].off); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("ReadAt after Close: %v, want os.ErrClosed", err)
+	}
+}
+
+// No exact offset, no ReaderAt: gzip, arrays, streams.
+func TestNoReaderAt(t *testing.T) {
+	dir := t.TempDir()
+	plain := "{\"a\":1}\n"
+	paths := []string{
+		writeFile(t, dir, "z.ndjson.gz", gz(t, plain)),
+		writeFile(t, dir, "arr.json", []byte("[{\"a\":1}]")),
+	}
+	check := func(name string, r *Reader) {
+		t.Helper()
+		defer r.Close()
+		n := 0
+		for {
+			_, _, ok := r.Next()
+			if !ok {
+				break
+			}
+			n++
+			if r.ReaderAt() != nil || r.Offset() != -1 {
+				t.Errorf("%s: ReaderAt %v Offset %d, want nil -1", name, r.ReaderAt(), r.Offset())
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d records", name, n)
+		}
+	}
+	for _, p := range paths {
+		r, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(p, r)
+	}
+	check("stream", NewReader("x", strings.NewReader(plain)))
+	// stdin redirected from a regular file is still a stream.
+	f, err := os.Open(writeFile(t, dir, "p.ndjson", []byte(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	check("stdin file", NewReader("stdin", f))
+}
+
+// A file replaced or shrunk after it was read is an error, not other bytes.
+func TestReadBackChanged(t *testing.T) {
+	dir := t.TempDir()
+	read := func(p string) located {
+		t.Helper()
+		r, err := Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		var last located
+		for {
+			b, _, ok := r.Next()
+			if !ok {
+				break
+			}
+			last = located{r.ReaderAt(), r.Offset(), string(b)}
+		}
+		return last
+	}
+	content := []byte("{\"a\":1}\n{\"a\":2}\n")
+
+	p := writeFile(t, dir, "rotated.ndjson", content)
+	l := read(p)
+	writeFile(t, dir, "new.ndjson", content)
+	if err := os.Rename(filepath.Join(dir, "new.ndjson"), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ra.ReadAt(make([]byte, len(l.text)), l.off); err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("replaced file: %v", err)
+	}
+
+	p = writeFile(t, dir, "shrunk.ndjson", content)
+	l = read(p)
+	if err := os.Truncate(p, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.ra.ReadAt(make([]byte, len(l.text)), l.off); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("shrunk file: %v", err)
+	}
+
+	p = writeFile(t, dir, "gone.ndjson", content)
+	l = read(p)
+	os.Remove(p)
+	if _, err := l.ra.ReadAt(make([]byte, len(l.text)), l.off); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("removed file: %v", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -212,14 +213,15 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 	}
 	sc := scanner{runner: runner, pf: prog.Prefilter(types...), sink: sink, st: &st}
 	for _, in := range inputs {
+		// Open until the results are out: candidates of plain files are
+		// kept by position and read back by Finish.
+		defer in.rd.Close()
 		sc.scan(in, st.bytes)
 		st.files += in.rd.Files()
 		st.skippedFiles += in.rd.SkippedFiles()
 		st.bytes += in.rd.BytesRead()
-		in.rd.Close()
 	}
-	res := runner.Finish()
-	sink.bar.Clear()
+	res, finishErr := finish(runner, sink)
 
 	took := time.Since(start)
 	kind := prog.Query.Kind
@@ -250,10 +252,86 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 	if stderrTTY || f.stats {
 		printSummary(sink, &st, runner, prog, time.Since(start))
 	}
-	if st.malformed > 0 || st.unreadable > 0 {
+	if st.malformed > 0 || st.unreadable > 0 || finishErr != nil {
 		return &exitError{code: exitInput}
 	}
 	return nil
+}
+
+// finish drains the runner and names the result events. An error means
+// an event could not be read back from its file: it is reported on stderr,
+// and the results that could be read are returned.
+func finish(runner *eql.Runner, sink *stderrSink) (*eql.Results, error) {
+	res, err := runner.Finish()
+	sink.bar.Clear()
+	if res == nil {
+		res = &eql.Results{}
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			sink.printf("vigil: %s; results with that event are left out\n", line)
+		}
+		dropUnread(res)
+	}
+	nameHits(res)
+	return res, err
+}
+
+// dropUnread leaves out the results with an event Finish could not read
+// back (no source, not a missing-event placeholder), so that what is
+// printed is whole.
+func dropUnread(res *eql.Results) {
+	read := func(h *eql.Hit) bool { return h.Missing || h.Source != nil }
+	events := res.Events[:0]
+	for _, h := range res.Events {
+		if read(h) {
+			events = append(events, h)
+		}
+	}
+	res.Events = events
+	seqs := res.Sequences[:0]
+	for _, s := range res.Sequences {
+		whole := true
+		for _, h := range s.Events {
+			whole = whole && read(h)
+		}
+		if whole {
+			seqs = append(seqs, s)
+		}
+	}
+	res.Sequences = seqs
+}
+
+var idPath = event.CompilePath("_id")
+
+// nameHits gives each result event its _id: the document's own top-level
+// "_id" string if it has one, else "<index>:<line>". It is done here, on
+// the few results, rather than for every line read.
+func nameHits(res *eql.Results) {
+	var p event.Parser
+	name := func(h *eql.Hit) {
+		if h.Missing || h.ID != "" {
+			return
+		}
+		// Most events have no _id: a byte search spares them the parse.
+		if bytes.Contains(h.Source, []byte(`"_id"`)) {
+			if doc, err := p.Parse(h.Source); err == nil {
+				if v, ok := doc.First(idPath); ok && v.Kind == event.String {
+					h.ID = strings.Clone(v.S) // v.S aliases the parser's buffer
+					return
+				}
+			}
+		}
+		h.ID = h.Index + ":" + strconv.Itoa(h.Line)
+	}
+	for _, h := range res.Events {
+		name(h)
+	}
+	for _, s := range res.Sequences {
+		for _, h := range s.Events {
+			name(h)
+		}
+	}
 }
 
 // queryErr turns a query error into exit 2, with the query line and a
@@ -322,17 +400,14 @@ func indexName(file string) string {
 	return base
 }
 
-var idPath = event.CompilePath("_id")
-
-// scanner is the per-record loop, kept apart so that its state (parser,
-// id buffer) is reused across files.
+// scanner is the per-record loop, kept apart so that its state (parser)
+// is reused across files.
 type scanner struct {
 	runner *eql.Runner
 	pf     *eql.Prefilter
 	sink   *stderrSink
 	st     *stats
 	parser event.Parser
-	idBuf  []byte
 }
 
 // scan feeds every record of one input to the runner; done is the byte
@@ -349,6 +424,7 @@ func (s *scanner) scan(in input, done int64) {
 		}
 	}
 	files, index, file := -1, "", ""
+	var from io.ReaderAt
 	var n int64
 	for {
 		line, pos, ok := rd.Next()
@@ -358,7 +434,9 @@ func (s *scanner) scan(in input, done int64) {
 		if rd.Files() != files {
 			files, file = rd.Files(), rd.File()
 			index = indexName(file)
-			s.idBuf = append(append(s.idBuf[:0], index...), ':')
+			// Set for a plain NDJSON file: the runner then keeps candidates
+			// by position instead of copying them.
+			from = rd.ReaderAt()
 		}
 		s.st.lines++
 		// time.Now is cheap but not free next to a prefiltered line.
@@ -375,20 +453,12 @@ func (s *scanner) scan(in input, done int64) {
 			s.st.malformed++
 			continue
 		}
-		s.runner.Feed(in.m, doc, index, s.id(doc, line, index, pos))
-	}
-}
-
-// id is the document's own top-level "_id" string, else "<index>:<pos>".
-func (s *scanner) id(doc *event.Doc, line []byte, index string, pos int) string {
-	// Most events have no _id: a byte search spares them the lookup.
-	if bytes.Contains(line, []byte(`"_id"`)) {
-		if v, ok := doc.First(idPath); ok && v.Kind == event.String {
-			return strings.Clone(v.S) // v.S aliases the parser's buffer
+		src := eql.Source{Index: index, Line: pos}
+		if from != nil {
+			src.From, src.Offset = from, rd.Offset()
 		}
+		s.runner.Feed(in.m, doc, src)
 	}
-	b := strconv.AppendInt(s.idBuf[:len(index)+1], int64(pos), 10)
-	return string(b)
 }
 
 func printSummary(sink *stderrSink, st *stats, r *eql.Runner, prog *eql.Program, elapsed time.Duration) {

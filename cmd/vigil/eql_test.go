@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/source"
 )
 
 // The tests drive the command in-process through run, on made-up ECS
@@ -507,5 +511,206 @@ func BenchmarkScan(b *testing.B) {
 		if code := run([]string{"eql", `process where process.pid == 812`, p}, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatal(code)
 		}
+	}
+}
+
+// readBackInput is NDJSON with what the reader strips around records (a
+// BOM, CRLF, blank lines), an event with its own _id and one with leading
+// spaces; records lists the bytes each line must come back as, by line.
+const readBackInput = "\xef\xbb\xbf{\"@timestamp\":\"2024-03-01T10:00:00.000Z\",\"event\":{\"category\":[\"process\"]},\"user\":{\"name\":\"alice\"},\"process\":{\"name\":\"cmd.exe\"}}\r\n" +
+	"\r\n" +
+	"\n" +
+	"  {\"@timestamp\":\"2024-03-01T10:00:05.000Z\", \"event\":{\"category\":[\"process\"]},\"user\":{\"name\":\"alice\"},\"process\":{\"name\":\"net.exe\"}}\r\n" +
+	"\xef\xbb\xbf\r\n" +
+	"{\"_id\":\"own-1\",\"@timestamp\":\"2024-03-01T10:00:06.000Z\",\"event\":{\"category\":[\"iam\"]},\"user\":{\"name\":\"alice\"},\"note\":\"a\\r\\n\"}\r\n" +
+	"{\"@timestamp\":\"2024-03-01T10:00:09.000Z\",\"event\":{\"category\":[\"iam\"]},\"user\":{\"name\":\"alice\"}}"
+
+var readBackRecords = map[int]string{
+	1: "{\"@timestamp\":\"2024-03-01T10:00:00.000Z\",\"event\":{\"category\":[\"process\"]},\"user\":{\"name\":\"alice\"},\"process\":{\"name\":\"cmd.exe\"}}",
+	4: "  {\"@timestamp\":\"2024-03-01T10:00:05.000Z\", \"event\":{\"category\":[\"process\"]},\"user\":{\"name\":\"alice\"},\"process\":{\"name\":\"net.exe\"}}",
+	6: "{\"_id\":\"own-1\",\"@timestamp\":\"2024-03-01T10:00:06.000Z\",\"event\":{\"category\":[\"iam\"]},\"user\":{\"name\":\"alice\"},\"note\":\"a\\r\\n\"}",
+	7: "{\"@timestamp\":\"2024-03-01T10:00:09.000Z\",\"event\":{\"category\":[\"iam\"]},\"user\":{\"name\":\"alice\"}}",
+}
+
+// Results of a plain file are kept by position and read back from the
+// file at the end: their _source must be the input record byte for byte,
+// without the BOM or CR the reader strips, and their _id computed then.
+func TestReadBackByteIdentical(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rb.ndjson")
+	if err := os.WriteFile(p, []byte(readBackInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, r result, hits []esHit, want []int) {
+		t.Helper()
+		if len(hits) != len(want) {
+			t.Fatalf("%s: %d events, want %d", what, len(hits), len(want))
+		}
+		for i, ln := range want {
+			h := hits[i]
+			id := "rb:" + strconv.Itoa(ln)
+			if ln == 6 {
+				id = "own-1"
+			}
+			if h.Index != "rb" || h.ID != id {
+				t.Errorf("%s: event %d: %s %s, want rb %s", what, i, h.Index, h.ID, id)
+			}
+			// Decoding drops the leading spaces of line 4: look at the
+			// output as written too.
+			if rec := readBackRecords[ln]; string(h.Source) != strings.TrimLeft(rec, " ") ||
+				!strings.Contains(r.stdout, `"_id":"`+id+`","_source":`+rec+"}") {
+				t.Errorf("%s: event %d: _source\n%q\nwant line %d\n%q\nin\n%s", what, i, h.Source, ln, rec, r.stdout)
+			}
+		}
+	}
+	for _, format := range []string{"json", "ndjson"} {
+		r := vigil(t, "", "eql", "--format", format, `sequence by user.name [process where true] [iam where true]`, p)
+		wantCode(t, r, 0)
+		var seqs []esSequence
+		if format == "json" {
+			seqs = decodeJSON(t, r).Hits.Sequences
+		} else {
+			seqs = decodeNDJSON[esSequence](t, r.stdout)
+		}
+		if len(seqs) != 1 {
+			t.Fatalf("%s: sequences:\n%s", format, r.stdout)
+		}
+		check(format+" sequence", r, seqs[0].Events, []int{4, 6})
+
+		r = vigil(t, "", "eql", "--format", format, `any where true`, p)
+		wantCode(t, r, 0)
+		var events []esHit
+		if format == "json" {
+			events = decodeJSON(t, r).Hits.Events
+		} else {
+			events = decodeNDJSON[esHit](t, r.stdout)
+		}
+		check(format+" events", r, events, []int{1, 4, 6, 7})
+	}
+}
+
+// scanFile runs the CLI's scan of path for query and returns the runner,
+// not yet finished.
+func scanFile(t *testing.T, query, path string) (*eql.Runner, *stderrSink, *bytes.Buffer) {
+	t.Helper()
+	q, err := eql.Parse(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := eql.Compile(q, eql.Options{TimestampField: "@timestamp", CategoryField: "event.category", Size: eql.NoLimit, ResultPosition: "tail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := prog.Matcher(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := source.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.Close() })
+	var errb bytes.Buffer
+	sink := &stderrSink{e: &env{stderr: &errb}}
+	runner := prog.NewRunner()
+	sc := scanner{runner: runner, sink: sink, st: &stats{}}
+	sc.scan(input{rd: rd, m: m}, 0)
+	if errb.Len() != 0 {
+		t.Fatalf("scan: %s", errb.String())
+	}
+	return runner, sink, &errb
+}
+
+// The events of a sequence come from the file at Finish, not from a copy
+// taken while scanning: a byte changed in place in between shows.
+func TestSequenceReadFromFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rb.ndjson")
+	if err := os.WriteFile(p, []byte(readBackInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runner, sink, errb := scanFile(t, `sequence by user.name [process where true] [iam where true]`, p)
+	// Same file, same length: "net.exe" becomes "NET.exe" on line 4.
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := strings.Index(readBackInput, "net.exe")
+	if _, err := f.WriteAt([]byte("NET"), int64(off)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	res, err := finish(runner, sink)
+	if err != nil || errb.Len() != 0 {
+		t.Fatalf("finish: %v %s", err, errb.String())
+	}
+	if len(res.Sequences) != 1 || len(res.Sequences[0].Events) != 2 {
+		t.Fatalf("results %+v", res)
+	}
+	want := map[int]string{4: strings.Replace(readBackRecords[4], "net.exe", "NET.exe", 1), 6: readBackRecords[6]}
+	for _, h := range res.Sequences[0].Events {
+		if string(h.Source) != want[h.Line] {
+			t.Errorf("line %d: _source\n%q\nwant the bytes in the file\n%q", h.Line, h.Source, want[h.Line])
+		}
+	}
+	if ids := []string{res.Sequences[0].Events[0].ID, res.Sequences[0].Events[1].ID}; !reflect.DeepEqual(ids, []string{"rb:4", "own-1"}) {
+		t.Errorf("ids %v", ids)
+	}
+}
+
+// A result whose event cannot be read back (the file was replaced) is
+// reported and left out; the others still go out.
+func TestReadBackFailure(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "rb.ndjson")
+	if err := os.WriteFile(p, []byte(readBackInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runner, sink, errb := scanFile(t, `sequence by user.name [process where true] [iam where true]`, p)
+	// Rotated: a new file under the same name.
+	tmp := filepath.Join(dir, "new")
+	if err := os.WriteFile(tmp, []byte(readBackInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+	res, err := finish(runner, sink)
+	if err == nil {
+		t.Fatal("no error reading back from a replaced file")
+	}
+	if len(res.Sequences) != 0 || len(res.Events) != 0 {
+		t.Errorf("unreadable results kept: %+v", res)
+	}
+	// One line per event that could not be read back.
+	s := errb.String()
+	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		if !strings.HasPrefix(l, "vigil: rb:") || !strings.Contains(l, "replaced") {
+			t.Errorf("stderr line %q", l)
+		}
+	}
+	if strings.Count(s, "\n") != 2 {
+		t.Errorf("stderr %q: want one line per unreadable event (2)", s)
+	}
+}
+
+// dropUnread keeps whole results: events with a source, sequences whose
+// events all have one (a missing-event placeholder counts as whole).
+func TestDropUnread(t *testing.T) {
+	ok := &eql.Hit{Index: "i", Line: 1, Source: []byte("{}")}
+	unread := &eql.Hit{Index: "i", Line: 2}
+	missing := &eql.Hit{Missing: true}
+	res := &eql.Results{
+		Events: []*eql.Hit{ok, unread, ok},
+		Sequences: []*eql.SequenceResult{
+			{Events: []*eql.Hit{ok, missing, ok}},
+			{Events: []*eql.Hit{ok, unread}},
+			{Events: []*eql.Hit{ok}},
+		},
+	}
+	dropUnread(res)
+	if len(res.Events) != 2 || res.Events[0] != ok || res.Events[1] != ok {
+		t.Errorf("events %v", res.Events)
+	}
+	if len(res.Sequences) != 2 || len(res.Sequences[0].Events) != 3 || len(res.Sequences[1].Events) != 1 {
+		t.Errorf("sequences %v", res.Sequences)
 	}
 }
