@@ -286,9 +286,6 @@ func (p *parser) parseSequence() *Sequence {
 	for p.isOp("[") || p.isOp("![") {
 		s.Terms = append(s.Terms, p.parseTerm(true))
 	}
-	if len(s.Terms) < 2 {
-		p.fail(p.tok.pos, "a sequence needs at least two queries in [ ], found %d", len(s.Terms))
-	}
 	if p.isKw("until") {
 		p.next()
 		if p.isOp("![") {
@@ -297,11 +294,16 @@ func (p *parser) parseSequence() *Sequence {
 		t := p.parseTerm(false)
 		s.Until = t
 	}
-	positive := 0
+	positive, steps := 0, 0
 	for _, t := range s.Terms {
+		steps += t.Runs
 		if !t.Missing {
 			positive++
 		}
+	}
+	// One query repeated with runs=N is a sequence of N steps.
+	if steps < 2 {
+		p.fail(s.P, "a sequence needs at least two steps: two queries in [ ], or one with runs=N")
 	}
 	hasMissing := positive < len(s.Terms)
 	if positive == 0 {
@@ -581,7 +583,8 @@ func (p *parser) parsePrimary() Expr {
 				return &Literal{P: t.pos, Val: event.NullValue()}
 			}
 		}
-		if la := p.lookahead(); la.kind == tOp && la.text == "(" && la.pos.Offset == t.end {
+		// ES's grammar allows space before the parenthesis: "startsWith (x, y)".
+		if la := p.lookahead(); la.kind == tOp && la.text == "(" {
 			return p.parseCall()
 		}
 		if t.tilde {

@@ -28,8 +28,10 @@ func TestParseValid(t *testing.T) {
 		`sequence by host.id with maxspan=5m [process where true] [network where true] by source.ip until [process where false]`,
 		`sequence with maxspan=500ms by a [process where true] with runs=3 ![file where true] [network where true]`,
 		`sample by host [process where true] [file where true] by user.name`,
+		`sequence by user.name with maxspan=1m [authentication where event.outcome == "failure"] with runs=5`,
 		`process where true | head 5 | tail 2`,
 		`process where true | tail`,
+		`process where startsWith (process.name, "a") and stringContains~  (x, "b")`,
 		`process where x == 1.`,
 	}
 	for _, q := range valid {
@@ -55,7 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{`process where substring(x)`, "1:15", "takes 2 or 3 arguments"},
 		{`process where true | count`, "1:22", "not supported"},
 		{`process where true | head -1`, "1:27", "non-negative"},
-		{`sequence [process where true]`, "1:30", "at least two"},
+		{`sequence [process where true]`, "1:1", "at least two steps"},
 		{`sequence [process where true] ![file where true]`, "1:1", "requires 'with maxspan'"},
 		{`sequence with maxspan=5 [a where true] [b where true]`, "1:23", "time unit"},
 		{`sequence with maxspan=5y [a where true] [b where true]`, "1:24", "unknown time unit"},
