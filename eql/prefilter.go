@@ -420,3 +420,28 @@ func makeLiteral(s string, fold bool) (literal, bool) {
 	l.anchor = best
 	return l, true
 }
+
+// RequiredLiteral is one required literal of a Prefilter, as it appears in raw
+// JSON (escaped; lower-cased when Fold).
+type RequiredLiteral struct {
+	Text string
+	Fold bool // ASCII case-insensitive
+}
+
+// Groups exposes the prefilter's requirement: a line may match only if it
+// contains, for every group, one of the group's literals — provided it has
+// no JSON \u escape (and no \/ when a literal contains '/'), since escapes
+// can spell a literal differently. For rule-set dispatch, which searches
+// the literals of many queries at once.
+func (f *Prefilter) Groups() [][]RequiredLiteral {
+	if f == nil {
+		return nil
+	}
+	out := make([][]RequiredLiteral, len(f.groups))
+	for i, g := range f.groups {
+		for _, l := range g {
+			out[i] = append(out[i], RequiredLiteral{Text: l.text, Fold: l.fold})
+		}
+	}
+	return out
+}
