@@ -1,6 +1,23 @@
 // Package rule owns Elastic detection rules: the model (Kibana's rule
 // schema, which the detection-rules TOML [rule] table mirrors), the loaders
 // for detection-rules TOML and Kibana NDJSON exports, and validation.
+//
+// Loading: LoadFile reads one file, Load files and directories (recursively,
+// skipping _deprecated directories). Unset schedule and limit settings get
+// Elastic's defaults (interval 5m, from now-6m, to now, max_signals 100);
+// the version comes from the file, else from a detection-rules version lock
+// (LoadVersionLock), else 1. Problems are *LoadError values positioned in
+// the file ("path:line:col: message", with the line and a caret); a bad
+// file or record never stops the others from loading.
+//
+// Export: ExportNDJSON writes a Kibana export. A rule read from an export
+// keeps every key, including those the model does not name (Rule.Extra),
+// and the exception lists and connectors it references (Rule.Related).
+//
+// Validation: Validate compiles an EQL rule's query as Elasticsearch would
+// and checks it against field types (ECSMapping, or an index mapping),
+// reporting only what Elasticsearch would reject as errors; ValidateAll
+// summarises a rule set for "vigil rules validate".
 package rule
 
 import "encoding/json"
@@ -66,12 +83,30 @@ type Rule struct {
 	// round-trips unchanged.
 	Extra map[string]json.RawMessage `json:"-"`
 
+	// Related holds the Kibana export objects the rule references
+	// (exception lists, their items, action connectors), so that
+	// ExportNDJSON writes them back after the rules.
+	Related []Related `json:"-"`
+
 	// Meta is [metadata] of a detection-rules TOML file (nil otherwise).
 	Meta *Metadata `json:"-"`
 	// Transform is [transform] of a detection-rules TOML file.
 	Transform map[string]any `json:"-"`
 	// Source is where the rule was loaded from.
 	Source Source `json:"-"`
+
+	// orig is the Kibana JSON object the rule was read from, key by key in
+	// file order: an export writes unchanged values back byte for byte.
+	orig []member
+	// defaulted holds the keys the loader filled with Elastic's defaults,
+	// with the JSON of the default value.
+	defaulted map[string]json.RawMessage
+	// keys locates the rule's keys in its file ("rule.query",
+	// "rule.threat[0].tactic"; NDJSON: the top-level key), for messages.
+	keys map[string]filePos
+	// query is the query's string literal in the file, to map query
+	// positions to file positions exactly.
+	query *querySpan
 }
 
 // Source locates a rule and its query in the file it came from, so that
@@ -96,6 +131,10 @@ type Metadata struct {
 	CommentsForFutureRules string   `toml:"comments" json:"comments,omitempty"`
 	QueryScheduleWindow    string   `toml:"query_schedule_window" json:"query_schedule_window,omitempty"`
 	BypassBBTimingChecks   bool     `toml:"bypass_bbr_timing" json:"bypass_bbr_timing,omitempty"`
+	DeprecatedReason       string   `toml:"deprecated_reason" json:"deprecated_reason,omitempty"`
+	Promotion              bool     `toml:"promotion" json:"promotion,omitempty"`
+	// Extra keeps the [metadata] keys not named above.
+	Extra map[string]any `toml:"-" json:"-"`
 }
 
 // Threat is one MITRE ATT&CK mapping.
@@ -146,6 +185,18 @@ const (
 	DefaultTo         = "now"
 	DefaultMaxSignals = 100
 )
+
+// Related is a non-rule object of a Kibana export: an exception list
+// container ("list_id"), an exception item ("item_id") or an action
+// connector ("attributes").
+type Related struct {
+	Kind string          // "exception_list", "exception_item", "action_connector"
+	ID   string          // list_id/item_id (with the list), or the connector id
+	Raw  json.RawMessage // the object as read
+	// Line orders the objects as in the file they came from.
+	Line int
+	Path string
+}
 
 // IsBuildingBlock reports whether the rule's alerts are building blocks.
 func (r *Rule) IsBuildingBlock() bool { return r.BuildingBlockType != "" }
