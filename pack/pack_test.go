@@ -7,12 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/vigilsec/vigil/eql"
-	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/pack"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/ruletest"
@@ -140,56 +137,6 @@ func TestUserAccountCreationRule(t *testing.T) {
 	}
 }
 
-// runEQL evaluates a rule's query over NDJSON events, as ruletest.Run
-// expects: one id per alert, the event's _id or its line number, the
-// events of a sequence joined by ",".
-func runEQL(r *rule.Rule, events []byte) ([]string, error) {
-	prog, err := rule.Compile(r)
-	if err != nil {
-		return nil, err
-	}
-	m, err := prog.Matcher(eql.NewTypes(rule.ECSMapping()))
-	if err != nil {
-		return nil, err
-	}
-	run := prog.NewRunner()
-	var p event.Parser
-	for i, line := range bytes.Split(bytes.TrimSuffix(events, []byte("\n")), []byte("\n")) {
-		d, err := p.Parse(line)
-		if err != nil {
-			return nil, fmt.Errorf("event %d: %v", i+1, err)
-		}
-		run.Feed(m, d, eql.Source{Index: "case", Line: i + 1})
-	}
-	res, err := run.Finish()
-	if err != nil {
-		return nil, err
-	}
-	id := func(h *eql.Hit) string {
-		var p event.Parser
-		if d, err := p.Parse(h.Source); err == nil {
-			if v, ok := d.First(event.CompilePath("_id")); ok && v.Kind == event.String {
-				return v.S
-			}
-		}
-		return strconv.Itoa(h.Line)
-	}
-	var ids []string
-	for _, h := range res.Events {
-		ids = append(ids, id(h))
-	}
-	for _, s := range res.Sequences {
-		var parts []string
-		for _, h := range s.Events {
-			if !h.Missing {
-				parts = append(parts, id(h))
-			}
-		}
-		ids = append(ids, strings.Join(parts, ","))
-	}
-	return ids, nil
-}
-
 func runSuite(t *testing.T, s *ruletest.Suite, rules map[string]*rule.Rule) {
 	t.Helper()
 	rep := ruletest.Run(s, func(ref string) (*rule.Rule, error) {
@@ -197,7 +144,7 @@ func runSuite(t *testing.T, s *ruletest.Suite, rules map[string]*rule.Rule) {
 			return r, nil
 		}
 		return nil, fmt.Errorf("no rule %s in the pack", ref)
-	}, runEQL)
+	}, ruletest.RunEQL)
 	if !rep.OK() || rep.Count(ruletest.Passed) == 0 {
 		t.Errorf("\n%s", rep)
 	}
