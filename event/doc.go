@@ -2,11 +2,11 @@ package event
 
 import (
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
-
-	"github.com/valyala/fastjson"
 )
 
 // Path is a compiled field reference such as "process.parent.name" or
@@ -17,14 +17,20 @@ type Path struct {
 	// stand for the rest of the path at depth i ({"a":{"b":1}}, {"a.b":1}, ...).
 	// keys[i][0] is the single segment, so the nested form is tried first.
 	keys [][]string
+	// heads[i] holds the first 8 bytes of keys[i][0] (zero-padded,
+	// little-endian), for a quick comparison with keys in the document.
+	heads []uint64
 }
 
 // CompilePath splits name on '.' and precomputes every joined key variant
 // so that Lookup builds no strings.
 func CompilePath(name string) *Path {
 	segs := strings.Split(name, ".")
-	p := &Path{name: name, keys: make([][]string, len(segs))}
+	p := &Path{name: name, keys: make([][]string, len(segs)), heads: make([]uint64, len(segs))}
 	for i := range segs {
+		var h [8]byte
+		copy(h[:], segs[i])
+		p.heads[i] = le64(h[:])
 		vs := make([]string, 0, len(segs)-i)
 		for j := i + 1; j <= len(segs); j++ {
 			vs = append(vs, strings.Join(segs[i:j], "."))
@@ -41,120 +47,554 @@ func (p *Path) Name() string { return p.name }
 // is ready to use. It is reusable but not safe for concurrent use; use one
 // per goroutine.
 type Parser struct {
-	fj    fastjson.Parser
-	doc   Doc
-	fixed []byte // scratch for fixSurrogates
+	doc Doc
 }
 
 // Doc is one parsed document, owned by its Parser. It and every string
 // Value obtained from it are valid only until the next Parse on that Parser
-// (call Value.Clone to keep one). Lookups decode strings lazily in place, so
-// a Doc must not be used from several goroutines at once.
+// (call Value.Clone to keep one). Lookups decode escaped strings lazily and
+// cache the result in the Doc, so a Doc must not be used from several
+// goroutines at once.
+//
+// The document is held as the private copy of the line (buf) plus a tape:
+// one node per key and per value in document order, where a container's
+// node records the index just past its subtree so that Lookup skips it in
+// O(1). Unescaped strings alias buf; escaped ones are decoded on first use
+// into arena.
 type Doc struct {
-	raw    []byte
-	root   *fastjson.Object
-	dotted bool   // some key contains '.', so flattened variants can match
-	num    []byte // scratch for number literals (fastjson keeps them as text)
+	buf   []byte // copy of the line followed by padLen zero bytes
+	n     int    // length of the line in buf
+	tape  []node // empty when the last Parse failed
+	arena []byte // decoded escaped strings, reset by Parse
 }
+
+// node is one tape entry.
+type node struct {
+	// Strings and keys: content offsets without the quotes (into buf, or
+	// into arena once decoded); numbers: the literal's offsets in buf.
+	// Containers: end is the parent's index while the container is open.
+	start, end uint32
+	// next is the tape index just past the value (past the subtree for a
+	// container), i.e. the next array element or the next object key: a
+	// walk over an object's keys (m = t[m+1].next: keys are followed by
+	// their value) or an array's elements is one load per step.
+	next  uint32
+	kind  uint8
+	flags uint8
+}
+
+const (
+	kObject uint8 = iota + 1 // containers first: kind <= kArray
+	kArray
+	kKey
+	kString
+	kNumber
+	kTrue
+	kFalse
+	kNull
+)
+
+const (
+	fEscaped uint8 = 1 << iota // string or key holds backslash escapes, not yet decoded
+	fArena                     // start/end index arena (the decoded text)
+	fDotted                    // object: some key contains '.' or an escape
+)
+
+const (
+	// padLen zero bytes follow the line in buf. Every scanning loop stops at
+	// a NUL (a control character, invalid everywhere in JSON), so the
+	// parser needs no end-of-input checks and may load up to 16 bytes past
+	// the last position it looks at.
+	padLen = 16
+	// maxDocLen keeps every offset and tape index within a uint32.
+	maxDocLen = math.MaxUint32 - padLen - 1
+	noParent  = math.MaxUint32
+)
 
 // Parse parses line, which must hold exactly one JSON object (surrounding
 // whitespace and a leading UTF-8 BOM are allowed). Errors are *SyntaxError.
+// The line is copied once; the Doc never refers to the caller's bytes.
 func (p *Parser) Parse(line []byte) (*Doc, error) {
-	p.doc.root = nil
+	d := &p.doc
+	d.tape = d.tape[:0]
+	d.arena = d.arena[:0]
+	n := len(line)
+	if uint64(n) > maxDocLen {
+		d.n = 0
+		return nil, &SyntaxError{Offset: 0, Msg: "document larger than 4 GiB"}
+	}
+	if cap(d.buf) < n+padLen {
+		d.buf = make([]byte, n+padLen, n+padLen+n/4)
+	}
+	b := d.buf[:n+padLen]
+	copy(b, line) // may overlap when line is a previous Raw(); copy handles that
+	clear(b[n:])
+	d.buf, d.n = b, n
+	if fail, ok := d.build(); !ok {
+		d.tape = d.tape[:0]
+		return nil, syntaxError(line, fail)
+	}
+	return d, nil
+}
+
+// syntaxError explains why line was rejected. Invalid input is rare, so the
+// fast parser only says where it stopped and the strict scanner (which
+// accepts exactly the same language) is rerun for the precise message.
+func syntaxError(line []byte, fail int) error {
 	s := scanner{data: line}
-	start, err := s.topObject()
-	if err != nil {
-		return nil, err
+	if _, err := s.topObject(); err != nil {
+		return err
 	}
-	body := line[start:]
-	if s.loneSurrogate { // rare: repair a private copy, never the caller's bytes
-		p.fixed = append(p.fixed[:0], body...)
-		fixSurrogates(p.fixed)
-		body = p.fixed
-	}
-	v, err := p.fj.ParseBytes(body)
-	if err != nil {
-		// Unreachable for input the scanner accepted; kept so a fastjson
-		// surprise is an error, not a panic.
-		return nil, &SyntaxError{Offset: -1, Msg: err.Error()}
-	}
-	// Copy so the Doc does not depend on the caller's (often reused) buffer.
-	p.doc.raw = append(p.doc.raw[:0], line...)
-	p.doc.root = v.GetObject()
-	p.doc.dotted = s.dotted
-	return &p.doc, nil
+	// Unreachable unless the parser and the scanner disagree.
+	return &SyntaxError{Offset: min(fail, len(line)), Msg: "rejected by the parser"}
 }
 
 // Raw returns a copy of the bytes given to Parse, valid until the next Parse.
-func (d *Doc) Raw() []byte { return d.raw }
+func (d *Doc) Raw() []byte { return d.buf[:d.n:d.n] }
+
+// build parses d.buf[:d.n] into d.tape, validating it as strictly as
+// scanner does. On failure it returns the offset where it stopped.
+func (d *Doc) build() (int, bool) {
+	b := d.buf
+	n := d.n
+	tape := d.tape[:0]
+	cur := uint32(noParent) // innermost open container
+	depth := 0
+	i := 0
+	var (
+		ok  bool
+		fl  uint8
+		end int
+		c   byte
+		nd  *node
+		x   uint64
+		m   uint64
+	)
+	if n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
+		i = 3
+	}
+	i = skipWS(b, i)
+	if b[i] != '{' {
+		return i, false
+	}
+
+value: // a value starts at b[i] (whitespace skipped)
+	switch c = b[i]; c {
+	case '"':
+		if end, fl, ok = scanString(b, i+1); !ok {
+			return end, false
+		}
+		tape, nd = push(tape)
+		nd.start = uint32(i + 1)
+		nd.end = uint32(end)
+		nd.next = uint32(len(tape))
+		nd.kind = kString
+		nd.flags = fl
+		i = end + 1
+	case '{', '[':
+		depth++
+		if depth > maxNesting {
+			return i, false
+		}
+		k := kObject
+		if c == '[' {
+			k = kArray
+		}
+		tape, nd = push(tape)
+		nd.start = 0
+		nd.end = cur
+		nd.next = 0
+		nd.kind = k
+		nd.flags = 0
+		cur = uint32(len(tape) - 1)
+		i++
+		if b[i] <= ' ' {
+			i = skipWS(b, i)
+		}
+		if b[i] == c+2 { // '{'+2 == '}', '['+2 == ']'
+			goto close
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case 't':
+		if le32(b[i:]) != 'e'<<24|'u'<<16|'r'<<8|'t' {
+			return i, false
+		}
+		tape, nd = push(tape)
+		nd.start = 0
+		nd.end = 0
+		nd.next = uint32(len(tape))
+		nd.kind = kTrue
+		nd.flags = 0
+		i += 4
+	case 'f':
+		if le32(b[i+1:]) != 'e'<<24|'s'<<16|'l'<<8|'a' {
+			return i, false
+		}
+		tape, nd = push(tape)
+		nd.start = 0
+		nd.end = 0
+		nd.next = uint32(len(tape))
+		nd.kind = kFalse
+		nd.flags = 0
+		i += 5
+	case 'n':
+		if le32(b[i:]) != 'l'<<24|'l'<<16|'u'<<8|'n' {
+			return i, false
+		}
+		tape, nd = push(tape)
+		nd.start = 0
+		nd.end = 0
+		nd.next = uint32(len(tape))
+		nd.kind = kNull
+		nd.flags = 0
+		i += 4
+	default:
+		start := i
+		if c == '-' {
+			i++
+		}
+		if b[i] == '0' {
+			i++
+			if isDigit(b[i]) {
+				return start, false
+			}
+		} else if isDigit(b[i]) {
+			i++
+			for isDigit(b[i]) {
+				i++
+			}
+		} else {
+			return i, false
+		}
+		if b[i] == '.' {
+			i++
+			if !isDigit(b[i]) {
+				return start, false
+			}
+			for i++; isDigit(b[i]); i++ {
+			}
+		}
+		if b[i]|0x20 == 'e' {
+			i++
+			if b[i] == '+' || b[i] == '-' {
+				i++
+			}
+			if !isDigit(b[i]) {
+				return start, false
+			}
+			for i++; isDigit(b[i]); i++ {
+			}
+		}
+		tape, nd = push(tape)
+		nd.start = uint32(start)
+		nd.end = uint32(i)
+		nd.next = uint32(len(tape))
+		nd.kind = kNumber
+		nd.flags = 0
+	}
+
+next: // a value ended just before b[i]
+	if b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	switch b[i] {
+	case ',':
+		i++
+		if b[i] <= ' ' {
+			i = skipWS(b, i)
+		}
+		if tape[cur].kind == kObject {
+			goto key
+		}
+		goto value
+	case '}':
+		if tape[cur].kind != kObject {
+			return i, false
+		}
+		goto close
+	case ']':
+		if tape[cur].kind != kArray {
+			return i, false
+		}
+		goto close
+	}
+	return i, false
+
+close: // b[i] closes the container cur
+	{
+		nd := &tape[cur]
+		nd.next = uint32(len(tape))
+		cur = nd.end
+	}
+	depth--
+	i++
+	if cur == noParent { // the top-level object is complete
+		i = skipWS(b, i)
+		d.tape = tape
+		return i, i == n
+	}
+	goto next
+
+key: // an object key starts at b[i]
+	if b[i] != '"' {
+		return i, false
+	}
+	// Most keys are short and plain: finish them without a call.
+	x = le64(b[i+1:])
+	m = specialMask(x) | dotMask(x)
+	end, fl = i+1+bits.TrailingZeros64(m)>>3, 0 // i+9 when m == 0
+	if m == 0 || b[end] != '"' {
+		if end, fl, ok = scanKey(b, i+1); !ok {
+			return end, false
+		}
+	}
+	if fl != 0 { // a dot or an escape: flattened variants may match
+		tape[cur].flags |= fDotted
+		fl &= fEscaped
+	}
+	tape, nd = push(tape)
+	nd.start = uint32(i + 1)
+	nd.end = uint32(end)
+	nd.next = uint32(len(tape)) // its value
+	nd.kind = kKey
+	nd.flags = fl
+	i = end + 1
+	if b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	if b[i] != ':' {
+		return i, false
+	}
+	i++
+	if b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	goto value
+}
+
+// push appends a node to tape, to be filled in field by field (a composite
+// literal would be built on the stack and copied, stalling on the partial
+// writes).
+func push(tape []node) ([]node, *node) {
+	k := len(tape)
+	if k == cap(tape) {
+		tape = slices.Grow(tape, 1)
+	}
+	tape = tape[:k+1]
+	return tape, &tape[k]
+}
+
+func skipWS(b []byte, i int) int {
+	for {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+}
 
 // Lookup appends to dst every leaf value found at path p and returns it.
 // found reports whether the field exists at all, even if it is null or an
 // empty array. Resolution follows Elasticsearch's _source extraction: every
 // split of the dotted name into nested or flattened keys is tried (nested
 // first) and all matches are returned; arrays at any level are flattened.
-// JSON null yields a Null value, an object leaf an Object value.
+// JSON null yields a Null value, an object leaf an Object value. When an
+// object repeats a key, only its first occurrence counts.
 func (d *Doc) Lookup(p *Path, dst []Value) (vals []Value, found bool) {
-	w := walker{doc: d, keys: p.keys, dotted: d.dotted, dst: dst}
-	if d.root != nil {
-		w.object(d.root, 0)
+	if j, ok := d.direct(p); ok {
+		if j == 0 {
+			return dst, false
+		}
+		if n := &d.tape[j]; n.kind != kArray {
+			return d.appendScalar(dst, n), true
+		}
+		return d.appendArray(dst, j), true
 	}
+	w := walker{doc: d, tape: d.tape, keys: p.keys, dst: dst}
+	w.object(0, 0)
 	return w.dst, w.found
 }
 
 // First returns the first non-null leaf at path p in Lookup order, and
 // whether there is one.
 func (d *Doc) First(p *Path) (Value, bool) {
-	w := walker{doc: d, keys: p.keys, dotted: d.dotted, first: true}
-	if d.root != nil {
-		w.object(d.root, 0)
+	w := walker{doc: d, tape: d.tape, keys: p.keys, first: true}
+	if j, ok := d.direct(p); ok {
+		if j == 0 {
+			return Value{}, false
+		}
+		if n := &d.tape[j]; n.kind != kArray {
+			return d.scalar(n), n.kind != kNull
+		}
+		w.leaf(j)
+		return w.res, w.got
 	}
+	w.object(0, 0)
 	return w.res, w.got
+}
+
+// direct resolves p in the common case where every object on the way has
+// only plain keys (no '.', no escapes), so that only the nested form can
+// match and at most one value is found. It returns the tape index of that
+// value, or 0 if there is none; ok is false when an object with dotted keys
+// or an array on the way needs the general walker.
+func (d *Doc) direct(p *Path) (j uint32, ok bool) {
+	t := d.tape
+	if len(t) == 0 {
+		return 0, true
+	}
+	buf := d.buf
+	for i, variants := range p.keys {
+		o := &t[j]
+		if o.kind != kObject || o.flags&fDotted != 0 {
+			// A scalar on the way has no fields.
+			return 0, o.kind != kArray && o.kind != kObject
+		}
+		key, head := variants[0], p.heads[i]
+		n := uint32(len(key))
+		mask := ^uint64(0)
+		if n < 8 {
+			mask = 1<<(8*n) - 1
+		}
+		m, end := j+1, o.next
+		for ; m < end; m = t[m+1].next {
+			// Keys here are unescaped, so they are the raw bytes; the
+			// padding after the line makes the 8-byte load safe.
+			if kn := &t[m]; kn.end-kn.start == n && le64(buf[kn.start:])&mask == head &&
+				(n <= 8 || string(buf[kn.start+8:kn.end]) == key[8:]) {
+				break
+			}
+		}
+		if m >= end {
+			return 0, true
+		}
+		j = m + 1
+	}
+	return j, true
 }
 
 // walker carries one Lookup/First traversal; a struct keeps the recursive
 // calls cheap and lets it live on the stack.
 type walker struct {
-	doc    *Doc
-	keys   [][]string
-	dotted bool
-	found  bool
-	dst    []Value
-	first  bool // First mode: keep only the first non-null leaf in res
-	got    bool
-	res    Value
+	doc   *Doc
+	tape  []node
+	keys  [][]string
+	found bool
+	dst   []Value
+	first bool // First mode: keep only the first non-null leaf in res
+	got   bool
+	res   Value
 }
 
-func (w *walker) object(o *fastjson.Object, i int) {
+// object continues the path at depth i in the object at tape index j.
+func (w *walker) object(j uint32, i int) {
 	variants := w.keys[i]
-	if !w.dotted {
-		variants = variants[:1]
+	if len(variants) == 1 || w.tape[j].flags&fDotted == 0 {
+		// Only the nested form can match.
+		if m := w.doc.find(j, variants[0]); m != 0 {
+			w.member(m+1, i+1)
+		}
+		return
 	}
-	for k, key := range variants {
-		v := o.Get(key)
-		if v == nil {
-			continue
+	if len(variants) > maxVariants {
+		for k, key := range variants {
+			if m := w.doc.find(j, key); m != 0 {
+				w.member(m+1, i+k+1)
+				if w.got {
+					return
+				}
+			}
 		}
-		if next := i + k + 1; next == len(w.keys) {
-			w.found = true
-			w.leaf(v)
+		return
+	}
+	// One pass over the keys finds the first occurrence of every variant.
+	// Each variant is a prefix of the longest one, ending where it has a
+	// '.' (every '.' in it separates segments), so a key is a variant iff
+	// it is such a prefix.
+	var at [maxVariants]uint32
+	long := variants[len(variants)-1]
+	t := w.tape
+	buf := w.doc.buf
+	for m, end := j+1, t[j].next; m < end; m = t[m+1].next {
+		kn := &t[m]
+		var n int
+		if kn.flags == 0 {
+			n = int(kn.end - kn.start)
+			if n > len(long) || n < len(long) && long[n] != '.' || string(buf[kn.start:kn.end]) != long[:n] {
+				continue
+			}
 		} else {
-			w.descend(v, next)
+			key := w.doc.text(kn)
+			n = len(key)
+			if n > len(long) || n < len(long) && long[n] != '.' || key != long[:n] {
+				continue
+			}
 		}
-		if w.got {
-			return
+		for k := range variants {
+			if len(variants[k]) == n {
+				if at[k] == 0 {
+					at[k] = m
+				}
+				break
+			}
+		}
+	}
+	for k, m := range at[:len(variants)] {
+		if m != 0 {
+			w.member(m+1, i+k+1)
+			if w.got {
+				return
+			}
 		}
 	}
 }
 
-// descend continues the path at depth i inside v; scalars end the search
-// (they have no fields), arrays are searched element by element.
-func (w *walker) descend(v *fastjson.Value, i int) {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		w.object(v.GetObject(), i)
-	case fastjson.TypeArray:
-		for _, e := range v.GetArray() {
+// maxVariants bounds the per-object array of walker.object; longer paths
+// take one pass per variant.
+const maxVariants = 8
+
+// member continues the path at depth i in the value at tape index j, where
+// an object key matched.
+func (w *walker) member(j uint32, i int) {
+	if i == len(w.keys) {
+		w.found = true
+		w.leaf(j)
+	} else {
+		w.descend(j, i)
+	}
+}
+
+// find returns the tape index of the first key in the object at j that
+// equals key, or 0.
+func (d *Doc) find(j uint32, key string) uint32 {
+	t, buf := d.tape, d.buf
+	for m, end := j+1, t[j].next; m < end; m = t[m+1].next {
+		kn := &t[m]
+		if kn.flags == 0 {
+			if int(kn.end-kn.start) == len(key) && string(buf[kn.start:kn.end]) == key {
+				return m
+			}
+		} else if d.text(kn) == key {
+			return m
+		}
+	}
+	return 0
+}
+
+// descend continues the path at depth i inside the value at j; scalars end
+// the search (they have no fields), arrays are searched element by element.
+func (w *walker) descend(j uint32, i int) {
+	t := w.tape
+	switch t[j].kind {
+	case kObject:
+		w.object(j, i)
+	case kArray:
+		for e, end := j+1, t[j].next; e < end; e = t[e].next {
 			w.descend(e, i)
 			if w.got {
 				return
@@ -163,46 +603,121 @@ func (w *walker) descend(v *fastjson.Value, i int) {
 	}
 }
 
-func (w *walker) leaf(v *fastjson.Value) {
-	switch v.Type() {
-	case fastjson.TypeArray:
-		for _, e := range v.GetArray() {
-			w.leaf(e)
-			if w.got {
+// appendArray appends the leaves of the array at tape index j to dst.
+func (d *Doc) appendArray(dst []Value, j uint32) []Value {
+	t := d.tape
+	for e, end := j+1, t[j].next; e < end; e = t[e].next {
+		if n := &t[e]; n.kind != kArray {
+			dst = d.appendScalar(dst, n)
+		} else {
+			dst = d.appendArray(dst, e)
+		}
+	}
+	return dst
+}
+
+// leaf collects the value at tape index j, where the path ends.
+func (w *walker) leaf(j uint32) {
+	t := w.tape
+	switch n := &t[j]; {
+	case !w.first && n.kind == kArray:
+		w.dst = w.doc.appendArray(w.dst, j)
+	case !w.first:
+		w.dst = w.doc.appendScalar(w.dst, n)
+	case n.kind == kArray:
+		for e, end := j+1, n.next; e < end; e = t[e].next {
+			if w.leaf(e); w.got {
 				return
 			}
 		}
-	case fastjson.TypeNull:
-		if !w.first {
-			w.dst = append(w.dst, Value{Kind: Null})
-		}
-	case fastjson.TypeTrue:
-		w.emit(Value{Kind: Bool, B: true})
-	case fastjson.TypeFalse:
-		w.emit(Value{Kind: Bool})
-	case fastjson.TypeNumber:
-		w.doc.num = v.MarshalTo(w.doc.num[:0])
-		w.emit(parseNumber(w.doc.num))
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		// Aliases the parser's buffer: no copy per lookup.
-		w.emit(Value{Kind: String, S: unsafe.String(unsafe.SliceData(b), len(b))})
-	case fastjson.TypeObject:
-		w.emit(Value{Kind: Object})
+	case n.kind != kNull:
+		w.res, w.got = w.doc.scalar(n), true
 	}
 }
 
-func (w *walker) emit(v Value) {
-	if w.first {
-		w.res, w.got = v, true
-		return
+// appendScalar appends the Value of n, which is not an array, to dst. It
+// sets the new element field by field: append(dst, d.scalar(n)) would build
+// the Value in a temporary and copy it with wide loads that stall on the
+// narrow stores just made.
+func (d *Doc) appendScalar(dst []Value, n *node) []Value {
+	k := len(dst)
+	if k == cap(dst) {
+		dst = slices.Grow(dst, 1)
 	}
-	w.dst = append(w.dst, v)
+	dst = dst[:k+1]
+	v := &dst[k]
+	v.B, v.I, v.F = false, 0, 0
+	switch n.kind {
+	case kString:
+		// Aliases the Doc's buffers: no copy per lookup.
+		v.Kind, v.S = String, d.text(n)
+		return dst
+	case kNumber:
+		v.Kind, v.I, v.F = parseNumber(d.buf[n.start:n.end])
+	case kTrue:
+		v.Kind, v.B = Bool, true
+	case kFalse:
+		v.Kind = Bool
+	case kObject:
+		v.Kind = Object
+	default:
+		v.Kind = Null
+	}
+	v.S = ""
+	return dst
+}
+
+// scalar returns the Value of a node that is not an array.
+func (d *Doc) scalar(n *node) Value {
+	switch n.kind {
+	case kString:
+		// Aliases the Doc's buffers: no copy per lookup.
+		return Value{Kind: String, S: d.text(n)}
+	case kNumber:
+		k, i, f := parseNumber(d.buf[n.start:n.end])
+		return Value{Kind: k, I: i, F: f}
+	case kTrue:
+		return Value{Kind: Bool, B: true}
+	case kFalse:
+		return Value{Kind: Bool}
+	case kObject:
+		return Value{Kind: Object}
+	}
+	return Value{Kind: Null}
+}
+
+// text returns the decoded text of a string or key node, aliasing buf or
+// arena. Escaped text is decoded on first use and the node is repointed at
+// the decoded copy, so each string is decoded at most once per Parse.
+func (d *Doc) text(n *node) string {
+	if n.flags == 0 { // the common case, kept small enough to inline
+		return unsafe.String(&d.buf[n.start], int(n.end-n.start))
+	}
+	return d.decoded(n)
+}
+
+func (d *Doc) decoded(n *node) string {
+	if n.flags&fEscaped != 0 {
+		start := len(d.arena)
+		d.arena = unescape(d.arena, d.buf[n.start:n.end])
+		n.start, n.end = uint32(start), uint32(len(d.arena))
+		n.flags = n.flags&^fEscaped | fArena
+	}
+	b := d.buf
+	if n.flags&fArena != 0 {
+		b = d.arena
+	}
+	if n.start == n.end {
+		return ""
+	}
+	// Strings alias the Doc's buffers; an arena that grows later leaves
+	// them on the old array, which stays alive and unchanged.
+	return unsafe.String(&b[n.start], int(n.end-n.start))
 }
 
 // parseNumber converts a validated JSON number literal: Int when it has no
 // fraction or exponent and fits int64 (Elasticsearch long), else Float.
-func parseNumber(b []byte) Value {
+func parseNumber(b []byte) (Kind, int64, float64) {
 	neg := b[0] == '-'
 	i := 0
 	if neg {
@@ -218,18 +733,18 @@ func parseNumber(b []byte) Value {
 	}
 	switch {
 	case !neg && u <= math.MaxInt64:
-		return Value{Kind: Int, I: int64(u)}
+		return Int, int64(u), 0
 	case neg && u <= 1<<63:
-		return Value{Kind: Int, I: int64(-u)} // -u wraps to the right two's complement, MinInt64 included
+		return Int, int64(-u), 0 // -u wraps to the right two's complement, MinInt64 included
 	}
 	return parseFloat(b)
 }
 
-func parseFloat(b []byte) Value {
+func parseFloat(b []byte) (Kind, int64, float64) {
 	// Out-of-range literals come back as ±Inf (or 0), as Jackson reads them;
 	// the range error is not a syntax error.
 	f, _ := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
-	return Value{Kind: Float, F: f}
+	return Float, 0, f
 }
 
 // SplitArray splits a document holding one top-level JSON array of objects

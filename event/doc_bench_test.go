@@ -53,7 +53,7 @@ func benchParseLookup(b *testing.B, doc string) {
 func BenchmarkParseLookup(b *testing.B)     { benchParseLookup(b, ecsEvent) }
 func BenchmarkParseLookupFlat(b *testing.B) { benchParseLookup(b, ecsEventFlat) }
 
-// BenchmarkParse isolates parsing (validation + fastjson tree).
+// BenchmarkParse isolates parsing (validation + tape).
 func BenchmarkParse(b *testing.B) {
 	line := []byte(ecsEvent)
 	var p Parser

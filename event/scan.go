@@ -7,9 +7,8 @@ import (
 	"math/bits"
 )
 
-// maxNesting bounds object/array nesting. It is below fastjson's own limit
-// (300, counted per value) so a document we accept never fails in fastjson,
-// and it keeps every recursion here and in Lookup shallow.
+// maxNesting bounds object/array nesting. It keeps every recursion in
+// scanner and in Lookup shallow.
 const maxNesting = 256
 
 // SyntaxError reports input that is not acceptable JSON.
@@ -25,21 +24,15 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
-// scanner is a strict RFC 8259 validator. fastjson alone is lenient (it
-// accepts NaN, "1.2.3", raw control characters and bad escapes in strings)
-// and its errors carry no offset, so every document is checked here first.
+// scanner is a strict RFC 8259 validator with precise error messages. It
+// validates SplitArray input, and explains documents that Parse's one-pass
+// parser (Doc.build, which accepts exactly the same language) rejected.
 // Bytes >= 0x80 in strings are passed through unchecked: dropping a log
 // event over a bad UTF-8 byte would hide it from detection.
 type scanner struct {
 	data  []byte
 	pos   int
 	depth int
-	// dotted is set when some object key contains '.' (or an escape, which
-	// might decode to one). Without it Lookup only needs the nested variant.
-	dotted bool
-	// loneSurrogate is set when a \u escape is an unpaired UTF-16
-	// surrogate; see fixSurrogates.
-	loneSurrogate bool
 }
 
 func (s *scanner) errorf(off int, format string, args ...any) error {
@@ -124,7 +117,7 @@ func (s *scanner) value() error {
 	case '[':
 		return s.array()
 	case '"':
-		return s.str(false)
+		return s.str()
 	case 't':
 		return s.literal("true")
 	case 'f':
@@ -165,7 +158,7 @@ func (s *scanner) object() error {
 		if s.data[s.pos] != '"' {
 			return s.errorf(s.pos, "unexpected %s, want an object key string", s.describe())
 		}
-		if err := s.str(true); err != nil {
+		if err := s.str(); err != nil {
 			return err
 		}
 		s.skipWS()
@@ -300,11 +293,10 @@ func specialMask(x uint64) uint64 {
 func isSpecial(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
 
 // str validates a string starting at the opening quote at s.pos.
-func (s *scanner) str(key bool) error {
+func (s *scanner) str() error {
 	d := s.data
 	start := s.pos
 	i := start + 1
-	escaped := false
 	for {
 		if i+8 <= len(d) {
 			m := specialMask(binary.LittleEndian.Uint64(d[i:]))
@@ -323,13 +315,9 @@ func (s *scanner) str(key bool) error {
 		}
 		switch c := d[i]; {
 		case c == '"':
-			if key && !s.dotted && (escaped || bytes.IndexByte(d[start+1:i], '.') >= 0) {
-				s.dotted = true
-			}
 			s.pos = i + 1
 			return nil
 		case c == '\\':
-			escaped = true
 			if i+1 >= len(d) {
 				return s.errorf(start, "unterminated string")
 			}
@@ -340,18 +328,10 @@ func (s *scanner) str(key bool) error {
 				if i+6 > len(d) {
 					return s.errorf(i, "truncated \\u escape in string")
 				}
-				r, ok := hex4(d[i+2:])
-				if !ok {
+				if _, ok := hex4(d[i+2:]); !ok {
 					return s.errorf(i, "invalid \\u escape in string: %q", d[i:i+6])
 				}
 				i += 6
-				if isSurrogate(r) {
-					if n, paired := lowSurrogateAt(d, i, r); paired {
-						i += n
-					} else {
-						s.loneSurrogate = true
-					}
-				}
 			default:
 				return s.errorf(i, "invalid escape %q in string", d[i:i+2])
 			}
@@ -393,37 +373,4 @@ func lowSurrogateAt(d []byte, i int, r rune) (int, bool) {
 	}
 	r2, ok := hex4(d[i+2:])
 	return 6, ok && r2 >= 0xdc00 && r2 < 0xe000
-}
-
-// fixSurrogates rewrites every unpaired surrogate escape in validated JSON
-// to "\ufffd" in place (same length, so offsets hold). fastjson would
-// otherwise keep "\ud800" as literal text, or decode "\ud800\u0041" to a
-// single U+FFFD and lose the "A"; U+FFFD is what encoding/json produces.
-// Backslashes occur only inside strings, so a flat scan of escape pairs is
-// exact.
-func fixSurrogates(b []byte) {
-	for i := 0; i < len(b); i++ {
-		j := bytes.IndexByte(b[i:], '\\')
-		if j < 0 || i+j+1 >= len(b) {
-			return
-		}
-		i += j
-		if b[i+1] != 'u' {
-			i++ // skip the escaped character, which may be a backslash
-			continue
-		}
-		r, ok := hex4(b[i+2:])
-		if !ok {
-			i++
-			continue
-		}
-		if isSurrogate(r) {
-			if n, paired := lowSurrogateAt(b, i+6, r); paired {
-				i += n
-			} else {
-				copy(b[i+2:i+6], "fffd")
-			}
-		}
-		i += 5
-	}
 }
