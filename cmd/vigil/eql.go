@@ -443,6 +443,11 @@ func (s *scanner) scan(in input, done int64) {
 		if n++; n&255 == 0 {
 			s.sink.bar.Update(done + rd.BytesRead())
 		}
+		if err := truncatedRecord(line); err != nil {
+			s.sink.printf("%s:%d: %v\n", file, pos, err)
+			s.st.malformed++
+			continue
+		}
 		if s.pf != nil && !s.pf.MayMatch(line) {
 			s.st.prefiltered++
 			continue

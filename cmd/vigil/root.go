@@ -111,7 +111,7 @@ version, aliases, null_value); without one, fields are typed by their values.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, msg: err.Error()}
 	})
-	root.AddCommand(newEQLCmd(e), newRulesCmd(e))
+	root.AddCommand(newEQLCmd(e), newHuntCmd(e), newRulesCmd(e))
 	return root
 }
 

@@ -1,0 +1,616 @@
+// Package detect runs a set of Elastic detection rules over a stream of raw
+// NDJSON events and produces alerts as Kibana writes them.
+//
+// A RuleSet is compiled once; each Engine (one goroutine) offers lines to it.
+// Per line, literal dispatch (dispatch.go) decides in one scan which rules
+// can match, so a line no rule can match is never parsed; a parsed line is
+// then gated by index pattern, event category and time range before the
+// candidate rules' EQL runners see it. Dispatch never changes the results
+// (TestDispatchEquivalence). Alerts are built when the input ends, with
+// Kibana's ids, fields and sequence grouping (alert.go, intersect.go).
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/rule"
+	"github.com/vigilsec/vigil/schema"
+)
+
+// RuleSet is a compiled set of runnable rules. It is immutable and may be
+// shared by engines running on several goroutines.
+type RuleSet struct {
+	rules    []*compiledRule
+	skipped  map[string]int
+	lits     *litIndex
+	hasSlash bool // some rule has a literal with '/'
+	all      bitset
+	cats     []*catField
+	ranges   []*rangeSpec
+}
+
+// compiledRule is a rule with everything the engine derives from it.
+type compiledRule struct {
+	r        *rule.Rule
+	prog     *eql.Program
+	uuid     string // kibana.alert.rule.uuid
+	index    *indexMatcher
+	cats     []string // categories the query's filters need; nil: any
+	catField string
+	literals [][][]eql.RequiredLiteral // per filter, its literal groups
+
+	// Alert constants.
+	params                          *jv
+	threat, sevMapping, riskMapping *jv
+	note, description, tags         *jv
+	references, indices, author     *jv
+	falsePositives, exceptions      *jv
+	from, to, interval              string
+	createdAt, updatedAt            string
+	maxSignals, version             int
+	immutable                       bool
+}
+
+// CompileError is a rule that could not be compiled.
+type CompileError struct {
+	Rule *rule.Rule
+	Err  error
+}
+
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("rule %s (%s): %v", e.Rule.RuleID, e.Rule.Name, e.Err)
+}
+
+func (e *CompileError) Unwrap() error { return e.Err }
+
+// Compile compiles the rules Vigil can run (type "eql"); the others are
+// counted by type in Skipped. Each rule that fails to compile is reported
+// as a *CompileError and left out.
+func Compile(rules []*rule.Rule) (*RuleSet, []error) {
+	rs := &RuleSet{skipped: map[string]int{}}
+	var errs []error
+	for _, r := range rules {
+		if r.Type != "eql" {
+			t := r.Type
+			if t == "" {
+				t = "(none)"
+			}
+			rs.skipped[t]++
+			continue
+		}
+		cr, err := compileRule(r)
+		if err != nil {
+			errs = append(errs, &CompileError{Rule: r, Err: err})
+			continue
+		}
+		rs.rules = append(rs.rules, cr)
+	}
+	rs.lits = newLitIndex(rs.rules)
+	rs.hasSlash = !rs.lits.slash.empty()
+	rs.all = newBitset(len(rs.rules))
+	catByField := map[string]*catField{}
+	rangeByKey := map[string]*rangeSpec{}
+	for i, cr := range rs.rules {
+		rs.all.set(i)
+		cf := catByField[cr.catField]
+		if cf == nil {
+			cf = &catField{path: event.CompilePath(cr.catField), any: newBitset(len(rs.rules)), by: map[string]bitset{}}
+			catByField[cr.catField] = cf
+			rs.cats = append(rs.cats, cf)
+		}
+		if cr.cats == nil {
+			cf.any.set(i)
+		}
+		for _, c := range cr.cats {
+			if cf.by[c] == nil {
+				cf.by[c] = newBitset(len(rs.rules))
+			}
+			cf.by[c].set(i)
+		}
+		key := cr.r.TimestampOverride + "\x00" + fmt.Sprint(cr.r.TimestampOverrideFallbackDisabled)
+		rsp := rangeByKey[key]
+		if rsp == nil {
+			rsp = newRangeSpec(cr.r, len(rs.rules))
+			rangeByKey[key] = rsp
+			rs.ranges = append(rs.ranges, rsp)
+		}
+		rsp.rules.set(i)
+	}
+	return rs, errs
+}
+
+func compileRule(r *rule.Rule) (*compiledRule, error) {
+	prog, err := eql.ParseAndCompile(r.Query, eql.Options{
+		TimestampField:  r.TimestampField,
+		TiebreakerField: r.TiebreakerField,
+		CategoryField:   r.EventCategoryOverride,
+		Size:            eql.NoLimit,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cr := &compiledRule{r: r, prog: prog, catField: prog.Opts.CategoryField}
+	cr.uuid = r.ID
+	if cr.uuid == "" {
+		// No saved object: the rule_id (a UUID for prebuilt rules) stands
+		// for it, so ids are stable across runs.
+		cr.uuid = r.RuleID
+	}
+	switch {
+	case len(r.Index) > 0:
+		cr.index = newIndexMatcher(r.Index)
+	case r.DataViewID == "":
+		cr.index = newIndexMatcher(kibanaDefaultIndex)
+	}
+	cr.cats = queryCategories(prog.Query)
+	cr.literals = filterLiterals(prog)
+	cr.alertConstants()
+	return cr, nil
+}
+
+// queryCategories lists the categories of a query's filters, nil when one
+// of them takes any category: an event of another category cannot match.
+func queryCategories(q *eql.Query) []string {
+	var filters []*eql.EventFilter
+	switch q.Kind {
+	case eql.EventQuery:
+		filters = append(filters, q.Event)
+	case eql.SequenceQuery:
+		for _, t := range q.Sequence.Terms {
+			filters = append(filters, &t.Filter)
+		}
+		if q.Sequence.Until != nil {
+			filters = append(filters, &q.Sequence.Until.Filter)
+		}
+	case eql.SampleQuery:
+		for _, t := range q.Sample.Terms {
+			filters = append(filters, &t.Filter)
+		}
+	}
+	var cats []string
+	for _, f := range filters {
+		if f.Category == "" {
+			return nil
+		}
+		cats = append(cats, f.Category)
+	}
+	return cats
+}
+
+// Rules returns the compiled rules in their input order.
+func (rs *RuleSet) Rules() []*rule.Rule {
+	out := make([]*rule.Rule, len(rs.rules))
+	for i, cr := range rs.rules {
+		out[i] = cr.r
+	}
+	return out
+}
+
+// Skipped counts the rules left out because Vigil cannot run their type.
+func (rs *RuleSet) Skipped() map[string]int {
+	out := make(map[string]int, len(rs.skipped))
+	for k, v := range rs.skipped {
+		out[k] = v
+	}
+	return out
+}
+
+// catField is the category dispatch of the rules sharing a category field.
+type catField struct {
+	path *event.Path
+	any  bitset            // rules whose query takes any category
+	by   map[string]bitset // rules needing the category
+}
+
+// rangeSpec is the time-range filter of rules sharing a timestamp
+// override: the override field, falling back to @timestamp when the event
+// lacks it (Kibana's buildTimeRangeFilter).
+type rangeSpec struct {
+	primary, fallback *event.Path
+	rules             bitset
+}
+
+func newRangeSpec(r *rule.Rule, n int) *rangeSpec {
+	s := &rangeSpec{rules: newBitset(n), primary: event.CompilePath("@timestamp")}
+	if r.TimestampOverride != "" {
+		s.primary = event.CompilePath(r.TimestampOverride)
+		if !r.TimestampOverrideFallbackDisabled {
+			s.fallback = event.CompilePath("@timestamp")
+		}
+	}
+	return s
+}
+
+// Options configure an Engine.
+type Options struct {
+	// DefaultIndex is the index of events that name none (no _index, no
+	// data_stream.dataset and namespace).
+	DefaultIndex string
+	// From and To bound the event time (inclusive; zero: unbounded), on
+	// each rule's timestamp_override (falling back to @timestamp) as
+	// Kibana's time range does.
+	From, To time.Time
+	// ReorderWindow is passed to the sequence runners (eql.Runner).
+	ReorderWindow time.Duration
+	// Now is the alerts' creation time (@timestamp); zero: when Finish runs.
+	Now time.Time
+	// SpaceID is the Kibana space (default "default").
+	SpaceID string
+}
+
+// Stats describe an engine's run.
+type Stats struct {
+	Lines     int64 // lines offered
+	Parsed    int64 // lines parsed
+	Skipped   int64 // lines no rule could match, never parsed
+	Malformed int64 // lines that failed to parse
+	NoIndex   int64 // events without index information, offered to every rule
+	OutOfTime int64 // parsed events outside From/To for every candidate rule
+	// Evaluations counts (event, rule) pairs fed to runners.
+	Evaluations int64
+	// Late and NoTimestamp sum the sequence runners' counters.
+	Late, NoTimestamp int
+
+	Alerts           int
+	AlertsByRule     map[string]int // by rule_id
+	AlertsBySeverity map[string]int
+}
+
+// Engine evaluates a RuleSet over one stream of lines. It is not safe for
+// concurrent use; run one engine per goroutine on separate inputs.
+type Engine struct {
+	rs       *RuleSet
+	opts     Options
+	p        event.Parser
+	sc       *scanner
+	matchers []*eql.Matcher
+	runners  []*eql.Runner
+	cand     bitset
+	mask     bitset
+	vals     []event.Value
+
+	byName  map[string]*indexEntry
+	byDS    map[[3]string]*indexEntry
+	noIndex *indexEntry
+
+	fromMs, toMs   int64
+	hasFrom, hasTo bool
+	stats          Stats
+	finished       bool
+
+	// exhaustive offers every line to every rule the index allows (no
+	// literal or category dispatch): the reference the tests compare with.
+	exhaustive bool
+}
+
+type indexEntry struct {
+	name string
+	mask bitset
+}
+
+var (
+	indexPath     = event.CompilePath("_index")
+	typePath      = event.CompilePath("data_stream.type")
+	datasetPath   = event.CompilePath("data_stream.dataset")
+	namespacePath = event.CompilePath("data_stream.namespace")
+	idPath        = event.CompilePath("_id")
+	idKey         = []byte(`"_id"`)
+)
+
+// NewEngine returns an engine with its own runners and dispatch state.
+func (rs *RuleSet) NewEngine(opts Options) *Engine {
+	if opts.SpaceID == "" {
+		opts.SpaceID = "default"
+	}
+	e := &Engine{
+		rs:     rs,
+		opts:   opts,
+		sc:     newScanner(rs.lits),
+		cand:   newBitset(len(rs.rules)),
+		mask:   newBitset(len(rs.rules)),
+		byName: map[string]*indexEntry{},
+		byDS:   map[[3]string]*indexEntry{},
+	}
+	for _, cr := range rs.rules {
+		m, err := cr.prog.Matcher(nil)
+		if err != nil {
+			panic(fmt.Sprintf("detect: rule %s compiled but has no matcher: %v", cr.r.RuleID, err))
+		}
+		r := cr.prog.NewRunner()
+		r.ReorderWindow = opts.ReorderWindow
+		e.matchers = append(e.matchers, m)
+		e.runners = append(e.runners, r)
+	}
+	if !opts.From.IsZero() {
+		e.fromMs, e.hasFrom = opts.From.UnixMilli(), true
+	}
+	if !opts.To.IsZero() {
+		e.toMs, e.hasTo = opts.To.UnixMilli(), true
+	}
+	e.noIndex = &indexEntry{mask: rs.all}
+	return e
+}
+
+// Offer evaluates one raw NDJSON line. src says where it came from: Line,
+// ID (optional: else the event's own "_id", else "<index>:<line>") and
+// From/Offset (so matching events are read back at Finish instead of being
+// copied). src.Index is ignored: the event's index is its "_index", else
+// its data stream <data_stream.type|logs>-<dataset>-<namespace>, else
+// Options.DefaultIndex, else none (offered to every rule, counted in
+// Stats.NoIndex). A malformed line is counted and its parse error
+// returned; lines no rule can match are not parsed, so not validated.
+func (e *Engine) Offer(line []byte, src eql.Source) error {
+	if e.finished {
+		return errors.New("detect: Offer after Finish")
+	}
+	e.stats.Lines++
+	c := e.cand
+	if e.exhaustive || hasEscape(line, 'u') || hasFoldRune(line) {
+		c.copyFrom(e.rs.all) // \u can spell any literal
+	} else {
+		c.copyFrom(e.rs.lits.always)
+		e.sc.scan(line, c)
+		if e.rs.hasSlash && hasEscape(line, '/') {
+			c.or(e.rs.lits.slash)
+		}
+	}
+	if c.empty() {
+		e.stats.Skipped++
+		return nil
+	}
+	d, err := e.p.Parse(line)
+	if err != nil {
+		e.stats.Malformed++
+		return err
+	}
+	e.stats.Parsed++
+	ie := e.indexOf(d)
+	if !c.and(ie.mask) || (!e.exhaustive && !e.categoryGate(d, c)) {
+		return nil
+	}
+	if (e.hasFrom || e.hasTo) && !e.timeGate(d, c) {
+		e.stats.OutOfTime++
+		return nil
+	}
+	src.Index = ie.name
+	if src.ID == "" && bytes.Contains(line, idKey) {
+		if v, ok := d.First(idPath); ok && v.Kind == event.String {
+			src.ID = strings.Clone(v.S)
+		}
+	}
+	for wi, w := range c {
+		for w != 0 {
+			i := wi<<6 | bits.TrailingZeros64(w)
+			w &= w - 1
+			e.runners[i].Feed(e.matchers[i], d, src)
+			e.stats.Evaluations++
+		}
+	}
+	return nil
+}
+
+// indexOf finds the event's index and which rules search it, caching the
+// decision per distinct index.
+func (e *Engine) indexOf(d *event.Doc) *indexEntry {
+	if v, ok := d.First(indexPath); ok && v.Kind == event.String {
+		return e.named(v.S)
+	}
+	if ds, ok := d.First(datasetPath); ok && ds.Kind == event.String {
+		if ns, ok := d.First(namespacePath); ok && ns.Kind == event.String {
+			// A data stream is named <type>-<dataset>-<namespace>; Elastic
+			// Agent's events are logs unless data_stream.type says otherwise.
+			typ := "logs"
+			if t, ok := d.First(typePath); ok && t.Kind == event.String && t.S != "" {
+				typ = t.S
+			}
+			key := [3]string{typ, ds.S, ns.S}
+			if ie := e.byDS[key]; ie != nil {
+				return ie
+			}
+			ie := e.newEntry(typ + "-" + ds.S + "-" + ns.S)
+			e.byDS[[3]string{strings.Clone(typ), strings.Clone(ds.S), strings.Clone(ns.S)}] = ie
+			return ie
+		}
+	}
+	if e.opts.DefaultIndex != "" {
+		return e.named(e.opts.DefaultIndex)
+	}
+	e.stats.NoIndex++
+	return e.noIndex
+}
+
+func (e *Engine) named(name string) *indexEntry {
+	if ie := e.byName[name]; ie != nil {
+		return ie
+	}
+	ie := e.newEntry(strings.Clone(name))
+	e.byName[ie.name] = ie
+	return ie
+}
+
+func (e *Engine) newEntry(name string) *indexEntry {
+	ie := &indexEntry{name: name, mask: newBitset(len(e.rs.rules))}
+	for i, cr := range e.rs.rules {
+		if cr.index.match(name) {
+			ie.mask.set(i)
+		}
+	}
+	return ie
+}
+
+// categoryGate drops the candidates whose query cannot match the event's
+// category; it reports whether any are left.
+func (e *Engine) categoryGate(d *event.Doc, c bitset) bool {
+	m := e.mask
+	m.clear()
+	for _, cf := range e.rs.cats {
+		m.or(cf.any)
+		if len(cf.by) == 0 {
+			continue
+		}
+		e.vals, _ = d.Lookup(cf.path, e.vals[:0])
+		for _, v := range e.vals {
+			if v.Kind == event.String {
+				if b := cf.by[v.S]; b != nil {
+					m.or(b)
+				}
+			}
+		}
+	}
+	return c.and(m)
+}
+
+// timeGate drops the candidates whose time-range field is outside
+// From/To (or absent); it reports whether any are left.
+func (e *Engine) timeGate(d *event.Doc, c bitset) bool {
+	for _, rsp := range e.rs.ranges {
+		ms, ok := e.eventTime(d, rsp.primary)
+		if !ok && rsp.fallback != nil {
+			if _, present := d.First(rsp.primary); !present {
+				ms, ok = e.eventTime(d, rsp.fallback)
+			}
+		}
+		if ok && (!e.hasFrom || ms >= e.fromMs) && (!e.hasTo || ms <= e.toMs) {
+			continue
+		}
+		for i, w := range rsp.rules {
+			c[i] &^= w
+		}
+	}
+	return !c.empty()
+}
+
+func (e *Engine) eventTime(d *event.Doc, p *event.Path) (int64, bool) {
+	v, ok := d.First(p)
+	if !ok {
+		return 0, false
+	}
+	switch v.Kind {
+	case event.Int:
+		return v.I, true
+	case event.Float:
+		return int64(v.F), true
+	case event.String:
+		return schema.ParseDate(v.S, nil)
+	}
+	return 0, false
+}
+
+// Stats returns the run's counters (alert counts once Finish has run).
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.AlertsByRule = copyCounts(e.stats.AlertsByRule)
+	s.AlertsBySeverity = copyCounts(e.stats.AlertsBySeverity)
+	return s
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Finish ends the input and returns the alerts, ordered by original time,
+// then rule (name, rule_id); a sequence's alerts stay together, the shell
+// first. An error means some events could not be read back or decoded:
+// the alerts of the others are still returned.
+func (e *Engine) Finish() ([]*Alert, error) {
+	if e.finished {
+		return nil, errors.New("detect: Finish called twice")
+	}
+	e.finished = true
+	now := e.opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	b := &alertBuilder{now: isoMillis(now), spaceID: e.opts.SpaceID}
+	type group struct {
+		alerts []*Alert
+		rule   int
+		seq    int
+	}
+	var groups []group
+	var errs []error
+	for i, cr := range e.rs.rules {
+		r := e.runners[i]
+		res, err := r.Finish()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+		}
+		e.stats.Late += r.Late
+		e.stats.NoTimestamp += r.NoTimestamp
+		for _, h := range res.Events {
+			if h.Source == nil {
+				continue // unreadable: reported by Finish
+			}
+			a, err := b.eventAlert(cr, h)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+				continue
+			}
+			groups = append(groups, group{alerts: []*Alert{a}, rule: i, seq: len(groups)})
+		}
+		for _, sq := range res.Sequences {
+			if !readable(sq) {
+				continue
+			}
+			as, err := b.sequenceAlerts(cr, sq)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+				continue
+			}
+			if len(as) > 0 {
+				groups = append(groups, group{alerts: as, rule: i, seq: len(groups)})
+			}
+		}
+		e.runners[i] = nil // release the runner's state
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if ta, tb := a.alerts[0].originalMs(), b.alerts[0].originalMs(); ta != tb {
+			return ta < tb
+		}
+		ra, rb := e.rs.rules[a.rule].r, e.rs.rules[b.rule].r
+		if ra.Name != rb.Name {
+			return ra.Name < rb.Name
+		}
+		if ra.RuleID != rb.RuleID {
+			return ra.RuleID < rb.RuleID
+		}
+		if a.rule != b.rule {
+			return a.rule < b.rule
+		}
+		return a.seq < b.seq
+	})
+	var out []*Alert
+	e.stats.AlertsByRule = map[string]int{}
+	e.stats.AlertsBySeverity = map[string]int{}
+	for _, g := range groups {
+		for _, a := range g.alerts {
+			out = append(out, a)
+			e.stats.Alerts++
+			e.stats.AlertsByRule[a.Rule.RuleID]++
+			e.stats.AlertsBySeverity[a.Severity]++
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func readable(sq *eql.SequenceResult) bool {
+	for _, h := range sq.Events {
+		if !h.Missing && h.Source == nil {
+			return false
+		}
+	}
+	return true
+}
