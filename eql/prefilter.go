@@ -19,6 +19,9 @@ type Prefilter struct {
 	// group's literals.
 	groups [][]literal
 	slash  bool // some literal contains '/'
+	// foldSK: a case-insensitive literal contains s or k, which Unicode
+	// folding also matches with ſ (U+017F) and the Kelvin sign (U+212A).
+	foldSK bool
 
 	seen, passed int
 	freq         *[256]uint32
@@ -84,6 +87,9 @@ func (p *Program) Prefilter(types ...*Types) *Prefilter {
 			if strings.IndexByte(l.text, '/') >= 0 {
 				pf.slash = true
 			}
+			if l.fold && strings.ContainsAny(l.text, "sk") {
+				pf.foldSK = true
+			}
 		}
 	}
 	return pf
@@ -111,7 +117,7 @@ func (f *Prefilter) MayMatch(line []byte) bool {
 		if !ok {
 			// JSON escapes could spell a literal differently: only a line
 			// without them can be rejected.
-			if hasEscape(line, 'u') || (f.slash && hasEscape(line, '/')) {
+			if hasEscape(line, 'u') || (f.slash && hasEscape(line, '/')) || (f.foldSK && hasFoldSK(line)) {
 				break
 			}
 			return false
@@ -122,6 +128,11 @@ func (f *Prefilter) MayMatch(line []byte) bool {
 }
 
 const calibrateLines = 512
+
+// hasFoldSK reports ſ or the Kelvin sign, which fold to s and k.
+func hasFoldSK(line []byte) bool {
+	return bytes.Contains(line, []byte("\u017f")) || bytes.Contains(line, []byte("\u212a"))
+}
 
 // calibrate learns byte frequencies from the first lines, then picks each
 // literal's anchor among its rarest bytes in this data, and turns the

@@ -3,6 +3,8 @@ package eql
 import (
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil/event"
 )
 
 func TestHasEscape(t *testing.T) {
@@ -60,5 +62,27 @@ func TestPrefilterSwitchesOffWhenUseless(t *testing.T) {
 	other := []byte(`{"event":{"category":["file"]},"` + strings.Repeat("x", 10) + `":1}`)
 	if !pf.MayMatch(other) {
 		t.Fatal("switched-off prefilter must accept everything")
+	}
+}
+
+// Case-insensitive matching folds Unicode: ſ (long s) matches s and the
+// Kelvin sign matches k, so such lines must reach the engine.
+func TestPrefilterUnicodeFolding(t *testing.T) {
+	prog, err := ParseAndCompile(`process where process.name : "powershell.exe"`, Options{Size: NoLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(`{"event":{"category":"process"},"process":{"name":"powerſhell.exe"}}`)
+	if !prog.Prefilter().MayMatch(line) {
+		t.Fatal("prefilter rejects a line the query matches (ſ folds to s)")
+	}
+	m, _ := prog.Matcher(nil)
+	var p event.Parser
+	d, err := p.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.event.match(d) {
+		t.Fatal("the query should match powerſhell.exe case-insensitively")
 	}
 }
