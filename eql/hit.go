@@ -110,6 +110,12 @@ func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool
 	if len(refs) == 0 {
 		return []keyTuple{{}}, true
 	}
+	if t, ok, simple := singleKeys(refs, d, isoDates); simple {
+		if !ok {
+			return nil, false
+		}
+		return []keyTuple{t}, true
+	}
 	per := make([][]event.Value, len(refs))
 	multi := false
 	for i, r := range refs {
@@ -163,6 +169,35 @@ func expandKeys(refs []*fieldRef, d *event.Doc, isoDates bool) ([]keyTuple, bool
 		tuples[i] = makeKeyTuple(row)
 	}
 	return tuples, true
+}
+
+// singleKeys is the common case: every key field has one value (or, for an
+// optional key, none). simple is false when some field is multi-valued.
+func singleKeys(refs []*fieldRef, d *event.Doc, isoDates bool) (t keyTuple, ok, simple bool) {
+	row := make([]event.Value, len(refs))
+	for i, r := range refs {
+		n := 0
+		for _, v := range r.values(d) {
+			if v.Kind == event.Null || v.Kind == event.Object {
+				continue
+			}
+			if isoDates && r.info.typ == ftDate && v.Kind == event.Int {
+				v = event.StringValue(formatISODate(v.I))
+			}
+			if n > 0 && !sameKeyValue(row[i], v) {
+				return keyTuple{}, false, false
+			}
+			row[i] = v
+			n++
+		}
+		if n == 0 {
+			if !r.optional {
+				return keyTuple{}, false, true
+			}
+			row[i] = event.NullValue()
+		}
+	}
+	return makeKeyTuple(row), true, true
 }
 
 func sameKeyValue(a, b event.Value) bool {

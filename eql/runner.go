@@ -3,6 +3,7 @@ package eql
 import (
 	"container/heap"
 	"errors"
+	"io"
 	"sort"
 	"time"
 
@@ -22,7 +23,9 @@ type Runner struct {
 	seq     uint64
 	maxTs   int64
 	started bool
-	buf     candHeap
+	buf     candHeap // candidates that arrived out of order
+	fifo    []*cand  // candidates that arrived in order (the usual case)
+	fifoAt  int
 	lastOut ordinal
 	haveOut bool
 
@@ -168,11 +171,15 @@ func (r *Runner) push(c *cand) {
 		r.process(c) // too late to reorder: process now, counted
 		return
 	}
-	heap.Push(&r.buf, c)
+	r.hold(c)
 	if r.ReorderWindow > 0 {
 		limit := r.maxTs - r.ReorderWindow.Milliseconds()
-		for len(r.buf) > 0 && r.buf[0].ord.ts < limit {
-			r.emit(heap.Pop(&r.buf).(*cand))
+		for {
+			c := r.peekHeld()
+			if c == nil || c.ord.ts >= limit {
+				break
+			}
+			r.emit(r.popHeld())
 		}
 	}
 }
@@ -193,8 +200,8 @@ func (r *Runner) Finish() (*Results, error) {
 	case r.events != nil:
 		res.Events = r.events.finish()
 	case r.seqs != nil:
-		for len(r.buf) > 0 {
-			r.emit(heap.Pop(&r.buf).(*cand))
+		for c := r.popHeld(); c != nil; c = r.popHeld() {
+			r.emit(c)
 		}
 		res.Sequences = r.seqs.finish()
 	case r.sample != nil:
@@ -202,19 +209,12 @@ func (r *Runner) Finish() (*Results, error) {
 	}
 	// Read every result back, collecting failures: one unreadable event
 	// must not cost the others (its Hit keeps a nil Source).
-	var errs []error
-	for _, h := range res.Events {
-		if err := h.load(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	var hits []*Hit
+	hits = append(hits, res.Events...)
 	for _, sq := range res.Sequences {
-		for _, h := range sq.Events {
-			if err := h.load(); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		hits = append(hits, sq.Events...)
 	}
+	errs := loadHits(hits)
 	return res, errors.Join(errs...)
 }
 
@@ -302,4 +302,112 @@ func (e *eventCollector) finish() []*Hit {
 	sortHits(e.hits)
 	from, to := limits(len(e.hits), e.prog.Query, e.prog.Opts)
 	return e.hits[from:to]
+}
+
+// loadHits reads referenced events back, coalescing events that lie close
+// together in one file into one read: results of a big file are thousands
+// of small reads otherwise.
+func loadHits(hits []*Hit) []error {
+	var refs []*Hit
+	group := map[io.ReaderAt]int{}
+	for _, h := range hits {
+		if h.from != nil && h.Source == nil {
+			refs = append(refs, h)
+			if _, ok := group[h.from]; !ok {
+				group[h.from] = len(group)
+			}
+		}
+	}
+	sort.Slice(refs, func(i, j int) bool {
+		if gi, gj := group[refs[i].from], group[refs[j].from]; gi != gj {
+			return gi < gj
+		}
+		return refs[i].off < refs[j].off
+	})
+	// Only events nearly adjacent are merged: dense results would
+	// otherwise read the whole file again.
+	const maxGap, maxSpan = 4 << 10, 1 << 20
+	var errs []error
+	var buf []byte
+	for i := 0; i < len(refs); {
+		first := refs[i]
+		end := first.off + int64(first.n)
+		j := i + 1
+		for j < len(refs) && refs[j].from == first.from && refs[j].off-end <= maxGap && refs[j].off+int64(refs[j].n)-first.off <= maxSpan {
+			end = max(end, refs[j].off+int64(refs[j].n))
+			j++
+		}
+		if j == i+1 {
+			if err := first.load(); err != nil {
+				errs = append(errs, err)
+			}
+			i = j
+			continue
+		}
+		if n := int(end - first.off); cap(buf) < n {
+			buf = make([]byte, n)
+		} else {
+			buf = buf[:n]
+		}
+		if _, err := first.from.ReadAt(buf, first.off); err != nil {
+			// Fall back to one read each, so the error names the events.
+			for _, h := range refs[i:j] {
+				if err := h.load(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			i = j
+			continue
+		}
+		for _, h := range refs[i:j] {
+			rel := h.off - first.off
+			h.Source = append([]byte(nil), buf[rel:rel+int64(h.n)]...)
+			h.from = nil
+		}
+		i = j
+	}
+	return errs
+}
+
+// Held candidates live in a FIFO while they arrive in order, which costs
+// O(1) each; only those arriving out of order go to the heap. The next to
+// process is the smaller head of the two.
+func (r *Runner) hold(c *cand) {
+	if n := len(r.fifo); n == r.fifoAt || !c.ord.less(r.fifo[n-1].ord) {
+		if r.fifoAt > 0 && r.fifoAt == len(r.fifo) {
+			r.fifo, r.fifoAt = r.fifo[:0], 0
+		}
+		r.fifo = append(r.fifo, c)
+		return
+	}
+	heap.Push(&r.buf, c)
+}
+
+func (r *Runner) peekHeld() *cand {
+	var f *cand
+	if r.fifoAt < len(r.fifo) {
+		f = r.fifo[r.fifoAt]
+	}
+	if len(r.buf) > 0 && (f == nil || r.buf[0].ord.less(f.ord)) {
+		return r.buf[0]
+	}
+	return f
+}
+
+func (r *Runner) popHeld() *cand {
+	c := r.peekHeld()
+	if c == nil {
+		return nil
+	}
+	if r.fifoAt < len(r.fifo) && r.fifo[r.fifoAt] == c {
+		r.fifo[r.fifoAt] = nil
+		r.fifoAt++
+		// Reclaim the consumed front once it is most of the slice.
+		if r.fifoAt > 1024 && r.fifoAt*2 > len(r.fifo) {
+			n := copy(r.fifo, r.fifo[r.fifoAt:])
+			r.fifo, r.fifoAt = r.fifo[:n], 0
+		}
+		return c
+	}
+	return heap.Pop(&r.buf).(*cand)
 }
