@@ -19,9 +19,10 @@ const (
 )
 
 const exitCodesHelp = `Exit status:
-  0  the search ran (whether or not anything matched)
-  1  the search ran, but some input was malformed or unreadable; the results
-     of everything else are still printed, the problems are on stderr
+  0  the command ran (whether or not anything matched or alerted)
+  1  it ran, but some input (event or rule) was malformed or unreadable, or
+     rules failed validation or their tests; everything else was processed
+     and printed, the problems are on stderr with their positions
   2  usage error: bad flags or arguments, an invalid query or mapping`
 
 // exitError carries an exit code out of a cobra command. msg, if set, is
@@ -81,27 +82,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "vigil",
-		Short: "Run Elastic EQL detection queries over log files, without Elasticsearch",
-		Long: `Vigil is a detection engine for logs at rest. It runs Elastic's Event Query
-Language (EQL) -- the language of Elastic Security's detection rules -- over
-JSON event files on disk, with the semantics of Elasticsearch's EQL search:
-the same matching, sequence and sample logic, the same ordering, and output
-shaped like the body of Elasticsearch's EQL search response.
+		Short: "Run Elastic's detection rules and EQL over log files, without Elasticsearch",
+		Long: `Vigil runs Elastic Security's detection rules (elastic/detection-rules TOML,
+Kibana NDJSON exports) and Event Query Language (EQL) searches over event files
+on disk, with Elasticsearch's semantics: the same matching, sequence and sample
+logic and ordering, alerts shaped like Kibana's, search results shaped like
+Elasticsearch's EQL search response.
 
-Inputs are NDJSON (one event per line) or a JSON array of events, optionally
-gzip-compressed, read from files, directories or standard input. An
-Elasticsearch index mapping can be given for field types (keyword, ip, date,
-version, aliases, null_value); without one, fields are typed by their values.
+Inputs are NDJSON (one event per line) or JSON arrays of events, optionally
+gzip-compressed, from files, directories or standard input.
+
+Commands:
+  hunt            run rules (the built-in pack, or --rules) and print alerts
+  eql             search events with one EQL query
+  rules validate  parse, compile and type-check rules; JSON summary for CI
+  rules test      run rule unit tests (*.test.toml) with readable diffs
 
 ` + exitCodesHelp,
-		Example: `  # Processes that created a user account, from an NDJSON export
+		Example: `  # The built-in rule pack over an Elastic Defend export
+  vigil hunt samples/defend-user-account-creation.ndjson
+
+  # Elastic's prebuilt EQL rules over a directory of logs, alerts as Kibana documents
+  vigil hunt --rules detection-rules/rules --format ndjson --output alerts.ndjson logs/
+
+  # One query, results as Elasticsearch's EQL search response
   vigil eql 'process where process.name == "net.exe" and process.args : "/add"' events.ndjson
 
   # A sequence over several files, as NDJSON for jq
   vigil eql --format ndjson 'sequence by host.id [process where true] [network where true]' logs/
 
-  # Typed by an Elasticsearch mapping, from stdin
-  zcat events.ndjson.gz | vigil eql --mapping mapping.json 'network where destination.ip : "10.0.0.0/8"'`,
+  # Check rules before deploying them
+  vigil rules validate --format json my-rules/ && vigil rules test my-rules/`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// The default completion command would be a second, unasked-for
