@@ -266,18 +266,20 @@ func (e *eventCollector) add(h *Hit) {
 }
 
 // bound is the most results any position can need, 0 when unbounded.
-func (e *eventCollector) bound() int {
-	// Every limit cuts from one end, so the first and the last max(N)
-	// events always contain the answer; unbounded when there is no limit.
+func (e *eventCollector) bound() int { return resultBound(e.prog) }
+
+// resultBound: every limit cuts from one end, so the first and the last
+// max(N) results always contain the answer; 0 when there is no limit.
+func resultBound(p *Program) int {
 	b := 0
-	if len(e.prog.Query.Pipes) == 0 && e.prog.Opts.Size < 0 {
+	if len(p.Query.Pipes) == 0 && p.Opts.Size < 0 {
 		return 0
 	}
-	for _, p := range e.prog.Query.Pipes {
-		b = max(b, p.N)
+	for _, pp := range p.Query.Pipes {
+		b = max(b, pp.N)
 	}
-	if e.prog.Opts.Size >= 0 {
-		b = max(b, e.prog.Opts.Size)
+	if p.Opts.Size >= 0 {
+		b = max(b, p.Opts.Size)
 	}
 	if b == 0 {
 		return 1 // head 0 / tail 0: keep a token, finish() returns none

@@ -132,6 +132,27 @@ func (s *sequenceMatcher) advance(st int, k keyTuple, c *cand, ts int64) {
 
 func (s *sequenceMatcher) complete(k keyTuple, p *pendingSeq) {
 	s.done = append(s.done, &completed{key: k, hits: p.hits})
+	// With a size or head/tail limit only both ends can be returned: keep
+	// memory to them. (Missing-event checks may still reject sequences, so
+	// then everything is kept until they are decided.)
+	if b := resultBound(s.prog); b > 0 && s.missing == nil && len(s.done) > 4*b+1024 {
+		s.sortDone()
+		half := b
+		s.done = append(s.done[:half:half], s.done[len(s.done)-b:]...)
+	}
+}
+
+// sortDone orders sequences as ES does: by their last event, then by join
+// key (several sequences can end on one event when a key is multi-valued).
+func (s *sequenceMatcher) sortDone() {
+	sort.SliceStable(s.done, func(i, j int) bool {
+		a, b := s.done[i], s.done[j]
+		la, lb := a.hits[len(a.hits)-1].ord, b.hits[len(b.hits)-1].ord
+		if la.less(lb) || lb.less(la) {
+			return la.less(lb)
+		}
+		return lessKeys(a.key.vals, b.key.vals)
+	})
 }
 
 // sweep drops pending sequences that can no longer complete within
@@ -154,16 +175,7 @@ func (s *sequenceMatcher) sweep(now int64) {
 }
 
 func (s *sequenceMatcher) finish() []*SequenceResult {
-	// ES orders sequences by their last event, then by join key (several
-	// sequences can end on one event when a key field is multi-valued).
-	sort.SliceStable(s.done, func(i, j int) bool {
-		a, b := s.done[i], s.done[j]
-		la, lb := a.hits[len(a.hits)-1].ord, b.hits[len(b.hits)-1].ord
-		if la.less(lb) || lb.less(la) {
-			return la.less(lb)
-		}
-		return lessKeys(a.key.vals, b.key.vals)
-	})
+	s.sortDone()
 	var out []*SequenceResult
 	for _, d := range s.done {
 		res := &SequenceResult{JoinKeys: d.key.vals}

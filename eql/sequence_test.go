@@ -1,0 +1,58 @@
+package eql
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// With a size limit the matcher keeps only both ends of its results; the
+// answer must be what an unlimited run returns, cut the same way.
+func TestSequenceResultsTrimmedUnderLimit(t *testing.T) {
+	q := `sequence by k [a where true] [b where true]`
+	run := func(opts Options) []string {
+		prog, err := ParseAndCompile(q, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := prog.Matcher(nil)
+		r := prog.NewRunner()
+		var p event.Parser
+		for i := 0; i < 6000; i++ {
+			cat := "a"
+			if i%2 == 1 {
+				cat = "b"
+			}
+			line := fmt.Sprintf(`{"@timestamp":%d,"event":{"category":%q},"k":%d}`, i, cat, i/2)
+			d, err := p.Parse([]byte(line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Feed(m, d, Source{Index: "t", Line: i + 1})
+		}
+		res, err := r.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, s := range res.Sequences {
+			out = append(out, fmt.Sprint(s.Events[0].Line, s.Events[1].Line))
+		}
+		return out
+	}
+	all := run(Options{Size: NoLimit})
+	if len(all) != 3000 {
+		t.Fatalf("%d sequences, want 3000", len(all))
+	}
+	for _, pos := range []string{"head", "tail"} {
+		got := run(Options{Size: 3, ResultPosition: pos})
+		want := all[len(all)-3:]
+		if pos == "head" {
+			want = all[:3]
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", pos, got, want)
+		}
+	}
+}
