@@ -151,7 +151,7 @@ func compileRule(r *rule.Rule) (*compiledRule, error) {
 		cr.index = newIndexMatcher(kibanaDefaultIndex)
 	}
 	cr.cats = queryCategories(prog.Query)
-	cr.literals = filterLiterals(prog)
+	cr.literals = prog.FilterLiterals()
 	cr.alertConstants()
 	return cr, nil
 }
@@ -353,12 +353,12 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 	}
 	e.stats.Lines++
 	c := e.cand
-	if e.exhaustive || hasEscape(line, 'u') || hasFoldRune(line) {
+	if e.exhaustive || eql.LineMaySpellOtherwise(line, false, true) {
 		c.copyFrom(e.rs.all) // \u can spell any literal
 	} else {
 		c.copyFrom(e.rs.lits.always)
 		e.sc.scan(line, c)
-		if e.rs.hasSlash && hasEscape(line, '/') {
+		if e.rs.hasSlash && eql.LineMaySpellOtherwise(line, true, false) {
 			c.or(e.rs.lits.slash)
 		}
 	}

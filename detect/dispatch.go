@@ -674,36 +674,28 @@ func byteRarity(c byte) int {
 	return 4
 }
 
-// hasFoldRune reports U+017F (long s) or U+212A (Kelvin sign), the runes
-// outside ASCII that Unicode simple case folding, which EQL's
-// case-insensitive comparisons use, equates with ASCII letters ('s', 'k'):
-// an ASCII-folded literal search cannot see them.
-func hasFoldRune(line []byte) bool {
-	return bytes.Contains(line, []byte("\u017f")) || bytes.Contains(line, []byte("\u212a"))
-}
-
-// hasEscape reports a real JSON escape \c in line: a backslash run of odd
-// length before c (C:\\users is an escaped backslash, not \u). Escapes can
-// spell a literal differently, so such lines bypass literal dispatch.
-func hasEscape(line []byte, c byte) bool {
-	pat := [2]byte{'\\', c}
-	for off := 0; ; {
-		i := bytes.Index(line[off:], pat[:])
-		if i < 0 {
-			return false
-		}
-		i += off
-		n := 1
-		for j := i - 1; j >= 0 && line[j] == '\\'; j-- {
-			n++
-		}
-		if n%2 == 1 {
-			return true
-		}
-		off = i + 2
-	}
-}
 
 // bytesView reads b as a string without copying; b must not change while
 // the string is in use.
 func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// groupScore rates a literal group by static byte rarity (its weakest
+// literal; fewer alternatives break ties), before calibration on data.
+func groupScore(g []eql.RequiredLiteral) int {
+	m := 1 << 30
+	for _, l := range g {
+		s := 0
+		for i := 0; i < len(l.Text); i++ {
+			s += byteRarity(lowerASCII(l.Text[i]))
+		}
+		m = min(m, s)
+	}
+	return m*4 - len(g)
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

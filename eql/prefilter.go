@@ -289,6 +289,53 @@ func byteRarity(c byte) int {
 	return 4
 }
 
+const maxOrGroups = 9
+
+// FilterLiterals returns, per filter of the query (the event query; or each
+// term, then until, of a sequence or sample), every literal group (CNF) a
+// matching line must satisfy, schemaless. A filter without groups may match
+// any line. Rule-set dispatch uses all of them; Prefilter keeps the best.
+// The caveats of Groups apply (see LineMaySpellOtherwise).
+func (p *Program) FilterLiterals() [][][]RequiredLiteral {
+	x := &litExtractor{types: []*typeInfo{(*Types)(nil).info(p.Opts.TimestampField)}, catField: p.Opts.CategoryField}
+	var filters []*EventFilter
+	q := p.Query
+	switch q.Kind {
+	case EventQuery:
+		filters = []*EventFilter{q.Event}
+	case SequenceQuery:
+		for _, t := range q.Sequence.Terms {
+			filters = append(filters, &t.Filter)
+		}
+		if q.Sequence.Until != nil {
+			filters = append(filters, &q.Sequence.Until.Filter)
+		}
+	case SampleQuery:
+		for _, t := range q.Sample.Terms {
+			filters = append(filters, &t.Filter)
+		}
+	}
+	out := make([][][]RequiredLiteral, len(filters))
+	for i, f := range filters {
+		for _, g := range x.filter(f) {
+			var rg []RequiredLiteral
+			for _, l := range g {
+				rg = append(rg, RequiredLiteral{Text: l.text, Fold: l.fold})
+			}
+			out[i] = append(out[i], rg)
+		}
+	}
+	return out
+}
+
+// LineMaySpellOtherwise reports what makes a literal search unreliable on
+// a raw JSON line: a \u escape, \/ when slash is set (a literal contains
+// '/'), or, when foldSK is set (a case-insensitive literal contains s or
+// k), the runes ſ and K that Unicode folding maps to s and k.
+func LineMaySpellOtherwise(line []byte, slash, foldSK bool) bool {
+	return hasEscape(line, 'u') || (slash && hasEscape(line, '/')) || (foldSK && hasFoldSK(line))
+}
+
 // litExtractor derives required literals (CNF: AND of OR-groups).
 type litExtractor struct {
 	types    []*typeInfo
@@ -331,8 +378,18 @@ func (x *litExtractor) expr(e Expr) [][]literal {
 			if len(l) == 0 || len(r) == 0 {
 				return nil
 			}
-			g := append(append([]literal{}, bestGroups(l, 1)[0]...), bestGroups(r, 1)[0]...)
-			return [][]literal{g}
+			// (A∧B)∨(C∧D) implies (A∨C)∧(A∨D)∧(B∨C)∧(B∨D): every pair is a
+			// requirement. Keep the product small, else the best pair.
+			if len(l)*len(r) > maxOrGroups {
+				l, r = bestGroups(l, 1), bestGroups(r, 1)
+			}
+			var out [][]literal
+			for _, a := range l {
+				for _, b := range r {
+					out = append(out, append(append([]literal{}, a...), b...))
+				}
+			}
+			return out
 		case OpEq:
 			f, lit := asField(e.L), asLiteral(e.R)
 			if f == nil {
