@@ -674,7 +674,6 @@ func byteRarity(c byte) int {
 	return 4
 }
 
-
 // bytesView reads b as a string without copying; b must not change while
 // the string is in use.
 func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

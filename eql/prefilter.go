@@ -46,23 +46,7 @@ func (p *Program) Prefilter(types ...*Types) *Prefilter {
 		infos = []*typeInfo{(*Types)(nil).info(p.Opts.TimestampField)}
 	}
 	x := &litExtractor{types: infos, catField: p.Opts.CategoryField}
-	var filters []*EventFilter
-	q := p.Query
-	switch q.Kind {
-	case EventQuery:
-		filters = []*EventFilter{q.Event}
-	case SequenceQuery:
-		for _, t := range q.Sequence.Terms {
-			filters = append(filters, &t.Filter)
-		}
-		if q.Sequence.Until != nil {
-			filters = append(filters, &q.Sequence.Until.Filter)
-		}
-	case SampleQuery:
-		for _, t := range q.Sample.Terms {
-			filters = append(filters, &t.Filter)
-		}
-	}
+	filters := p.Query.filters()
 	// One document may match any filter: a line needs one literal of the
 	// best group of any filter.
 	var union []literal
@@ -298,23 +282,7 @@ const maxOrGroups = 9
 // The caveats of Groups apply (see LineMaySpellOtherwise).
 func (p *Program) FilterLiterals() [][][]RequiredLiteral {
 	x := &litExtractor{types: []*typeInfo{(*Types)(nil).info(p.Opts.TimestampField)}, catField: p.Opts.CategoryField}
-	var filters []*EventFilter
-	q := p.Query
-	switch q.Kind {
-	case EventQuery:
-		filters = []*EventFilter{q.Event}
-	case SequenceQuery:
-		for _, t := range q.Sequence.Terms {
-			filters = append(filters, &t.Filter)
-		}
-		if q.Sequence.Until != nil {
-			filters = append(filters, &q.Sequence.Until.Filter)
-		}
-	case SampleQuery:
-		for _, t := range q.Sample.Terms {
-			filters = append(filters, &t.Filter)
-		}
-	}
+	filters := p.Query.filters()
 	out := make([][][]RequiredLiteral, len(filters))
 	for i, f := range filters {
 		for _, g := range x.filter(f) {
@@ -512,4 +480,26 @@ func (f *Prefilter) Groups() [][]RequiredLiteral {
 		}
 	}
 	return out
+}
+
+// filters lists the query's event filters: the event query's; or each
+// term's, then until's, of a sequence or sample.
+func (q *Query) filters() []*EventFilter {
+	var filters []*EventFilter
+	switch q.Kind {
+	case EventQuery:
+		filters = []*EventFilter{q.Event}
+	case SequenceQuery:
+		for _, t := range q.Sequence.Terms {
+			filters = append(filters, &t.Filter)
+		}
+		if q.Sequence.Until != nil {
+			filters = append(filters, &q.Sequence.Until.Filter)
+		}
+	case SampleQuery:
+		for _, t := range q.Sample.Terms {
+			filters = append(filters, &t.Filter)
+		}
+	}
+	return filters
 }
