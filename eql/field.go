@@ -79,11 +79,13 @@ func (f *fieldRef) values(d *event.Doc) []event.Value {
 	if f.constNull || d == nil {
 		return nil
 	}
-	vals, _ := d.Lookup(f.path, f.buf[:0])
-	f.buf = vals
 	if f.info.typ == ftAny && f.info.nullValue == nil {
+		// Read-only and shared by every query over this document.
+		vals, _ := d.Values(f.path)
 		return vals
 	}
+	vals, _ := d.Lookup(f.path, f.buf[:0])
+	f.buf = vals
 	for i := range vals {
 		vals[i] = f.normalize(vals[i])
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -13,6 +14,7 @@ import (
 // "@timestamp". It is immutable and safe to share between goroutines.
 type Path struct {
 	name string
+	id   uint32 // same id for the same name: the key of Doc.Values' cache
 	// keys[i][k] is segments i..i+k joined with '.', i.e. every key that can
 	// stand for the rest of the path at depth i ({"a":{"b":1}}, {"a.b":1}, ...).
 	// keys[i][0] is the single segment, so the nested form is tried first.
@@ -26,7 +28,7 @@ type Path struct {
 // so that Lookup builds no strings.
 func CompilePath(name string) *Path {
 	segs := strings.Split(name, ".")
-	p := &Path{name: name, keys: make([][]string, len(segs)), heads: make([]uint64, len(segs))}
+	p := &Path{name: name, id: pathID(name), keys: make([][]string, len(segs)), heads: make([]uint64, len(segs))}
 	for i := range segs {
 		var h [8]byte
 		copy(h[:], segs[i])
@@ -38,6 +40,27 @@ func CompilePath(name string) *Path {
 		p.keys[i] = vs
 	}
 	return p
+}
+
+// Paths of the same name share an id, so that many queries over one
+// document (a rule set) read each field once through Doc.Values.
+var pathIDs struct {
+	sync.Mutex
+	ids map[string]uint32
+}
+
+func pathID(name string) uint32 {
+	pathIDs.Lock()
+	defer pathIDs.Unlock()
+	if pathIDs.ids == nil {
+		pathIDs.ids = map[string]uint32{}
+	}
+	id, ok := pathIDs.ids[name]
+	if !ok {
+		id = uint32(len(pathIDs.ids)) + 1
+		pathIDs.ids[name] = id
+	}
+	return id
 }
 
 // Name returns the field name the path was compiled from.
@@ -66,6 +89,17 @@ type Doc struct {
 	n     int    // length of the line in buf
 	tape  []node // empty when the last Parse failed
 	arena []byte // decoded escaped strings, reset by Parse
+
+	// Values' cache: slots by path id, valid when their gen is the Doc's.
+	gen   uint32
+	slots []valueSlot
+	cvals []Value
+}
+
+type valueSlot struct {
+	gen        uint32
+	start, end uint32
+	found      bool
 }
 
 // node is one tape entry.
@@ -118,6 +152,11 @@ func (p *Parser) Parse(line []byte) (*Doc, error) {
 	d := &p.doc
 	d.tape = d.tape[:0]
 	d.arena = d.arena[:0]
+	d.cvals = d.cvals[:0]
+	if d.gen++; d.gen == 0 { // wrapped: old slots could look current
+		clear(d.slots)
+		d.gen = 1
+	}
 	n := len(line)
 	if uint64(n) > maxDocLen {
 		d.n = 0
@@ -418,6 +457,24 @@ func (d *Doc) Lookup(p *Path, dst []Value) (vals []Value, found bool) {
 	w := walker{doc: d, tape: d.tape, keys: p.keys, dst: dst}
 	w.object(0, 0)
 	return w.dst, w.found
+}
+
+// Values is Lookup with the result kept for the rest of this document: the
+// next call for a path of the same name returns it without a walk. The
+// slice is shared and must not be modified; it is valid until the next
+// Parse, like the Doc.
+func (d *Doc) Values(p *Path) (vals []Value, found bool) {
+	if int(p.id) >= len(d.slots) {
+		d.slots = append(d.slots, make([]valueSlot, int(p.id)+16-len(d.slots))...)
+	}
+	sl := &d.slots[p.id]
+	if sl.gen == d.gen {
+		return d.cvals[sl.start:sl.end:sl.end], sl.found
+	}
+	start := len(d.cvals)
+	d.cvals, found = d.Lookup(p, d.cvals)
+	*sl = valueSlot{gen: d.gen, start: uint32(start), end: uint32(len(d.cvals)), found: found}
+	return d.cvals[start:len(d.cvals):len(d.cvals)], found
 }
 
 // First returns the first non-null leaf at path p in Lookup order, and
