@@ -244,6 +244,13 @@ type Options struct {
 	Now time.Time
 	// SpaceID is the Kibana space (default "default").
 	SpaceID string
+	// Emit, when set, receives alerts as soon as they are known (an event
+	// alert when its event is offered, a sequence's alerts when it
+	// completes) instead of from Finish, so memory does not grow with the
+	// alerts. They come in processing order. Rules whose results need all
+	// events first (missing-event sequences, samples, head/tail pipes)
+	// still deliver at Finish, also through Emit.
+	Emit func(*Alert)
 }
 
 // Stats describe an engine's run.
@@ -285,6 +292,7 @@ type Engine struct {
 	hasFrom, hasTo bool
 	stats          Stats
 	finished       bool
+	streamErrs     []error
 
 	// exhaustive offers every line to every rule the index allows (no
 	// literal or category dispatch): the reference the tests compare with.
@@ -310,6 +318,9 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 	if opts.SpaceID == "" {
 		opts.SpaceID = "default"
 	}
+	if opts.Emit != nil && opts.Now.IsZero() {
+		opts.Now = time.Now() // alerts are built during the run
+	}
 	e := &Engine{
 		rs:     rs,
 		opts:   opts,
@@ -326,6 +337,9 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 		}
 		r := cr.prog.NewRunner()
 		r.ReorderWindow = opts.ReorderWindow
+		if opts.Emit != nil {
+			r.Stream = e.streamer(cr)
+		}
 		e.matchers = append(e.matchers, m)
 		e.runners = append(e.runners, r)
 	}
@@ -524,6 +538,45 @@ func copyCounts(m map[string]int) map[string]int {
 // then rule (name, rule_id); a sequence's alerts stay together, the shell
 // first. An error means some events could not be read back or decoded:
 // the alerts of the others are still returned.
+// streamer turns one rule's streamed results into emitted alerts.
+func (e *Engine) streamer(cr *compiledRule) func(*eql.Hit, *eql.SequenceResult, error) {
+	return func(h *eql.Hit, sq *eql.SequenceResult, err error) {
+		if err != nil {
+			e.streamErrs = append(e.streamErrs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+			return
+		}
+		b := &alertBuilder{now: isoMillis(e.opts.Now), spaceID: e.opts.SpaceID}
+		var as []*Alert
+		if h != nil {
+			a, err := b.eventAlert(cr, h)
+			if err != nil {
+				e.streamErrs = append(e.streamErrs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+				return
+			}
+			as = []*Alert{a}
+		} else if readable(sq) {
+			if as, err = b.sequenceAlerts(cr, sq); err != nil {
+				e.streamErrs = append(e.streamErrs, fmt.Errorf("rule %s: %w", cr.r.RuleID, err))
+				return
+			}
+		}
+		for _, a := range as {
+			e.count(a)
+			e.opts.Emit(a)
+		}
+	}
+}
+
+func (e *Engine) count(a *Alert) {
+	if e.stats.AlertsByRule == nil {
+		e.stats.AlertsByRule = map[string]int{}
+		e.stats.AlertsBySeverity = map[string]int{}
+	}
+	e.stats.Alerts++
+	e.stats.AlertsByRule[a.Rule.RuleID]++
+	e.stats.AlertsBySeverity[a.Severity]++
+}
+
 func (e *Engine) Finish() ([]*Alert, error) {
 	if e.finished {
 		return nil, errors.New("detect: Finish called twice")
@@ -540,7 +593,7 @@ func (e *Engine) Finish() ([]*Alert, error) {
 		seq    int
 	}
 	var groups []group
-	var errs []error
+	errs := e.streamErrs
 	for i, cr := range e.rs.rules {
 		r := e.runners[i]
 		res, err := r.Finish()
@@ -593,15 +646,19 @@ func (e *Engine) Finish() ([]*Alert, error) {
 		return a.seq < b.seq
 	})
 	var out []*Alert
-	e.stats.AlertsByRule = map[string]int{}
-	e.stats.AlertsBySeverity = map[string]int{}
 	for _, g := range groups {
 		for _, a := range g.alerts {
+			e.count(a)
+			if e.opts.Emit != nil {
+				e.opts.Emit(a)
+				continue
+			}
 			out = append(out, a)
-			e.stats.Alerts++
-			e.stats.AlertsByRule[a.Rule.RuleID]++
-			e.stats.AlertsBySeverity[a.Severity]++
 		}
+	}
+	if e.stats.AlertsByRule == nil {
+		e.stats.AlertsByRule = map[string]int{}
+		e.stats.AlertsBySeverity = map[string]int{}
 	}
 	return out, errors.Join(errs...)
 }

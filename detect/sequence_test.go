@@ -219,3 +219,31 @@ func TestJSNumber(t *testing.T) {
 		}
 	}
 }
+
+// Emit delivers the same alerts as Finish returns, without keeping them.
+func TestEmitMatchesFinish(t *testing.T) {
+	rules := []*rule.Rule{seqRule(), userAccountCreation()}
+	p := procEvent("2026-01-05T10:00:00Z", "windows", "whoami.exe", "cmd.exe", "whoami")
+	p["_id"] = "ev-1"
+	n := netEvent("2026-01-05T10:00:30Z", "p-evil")
+	n["_id"] = "ev-2"
+	u := procEvent("2026-01-05T10:01:00Z", "windows", "net.exe", "cmd.exe", "net user bob /add")
+	u["_id"] = "ev-3"
+	data := ndjson(t, p, n, u)
+	want, _ := run(t, rules, Options{}, data)
+	var got []*Alert
+	gotFinish, st := run(t, rules, Options{Emit: func(a *Alert) { got = append(got, a) }}, data)
+	if len(gotFinish) != 0 {
+		t.Errorf("Finish returned %d alerts while emitting", len(gotFinish))
+	}
+	ids := func(as []*Alert) map[string]bool {
+		m := map[string]bool{}
+		for _, a := range as {
+			m[a.UUID] = true
+		}
+		return m
+	}
+	if len(want) == 0 || !reflect.DeepEqual(ids(got), ids(want)) || st.Alerts != len(want) {
+		t.Errorf("emitted %d alerts (stats %d), Finish gave %d", len(got), st.Alerts, len(want))
+	}
+}

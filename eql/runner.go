@@ -29,6 +29,16 @@ type Runner struct {
 	lastOut ordinal
 	haveOut bool
 
+	// Stream, when set before the first Feed, receives each result as soon
+	// as it is known instead of Finish: matching events at once (their
+	// Source copied), sequences when they complete (sources read back).
+	// Results then come in processing order and are not kept, so memory
+	// does not grow with them. Queries with head/tail pipes, missing events
+	// or samples, which need every result first, still return theirs from
+	// Finish. An error reading a sequence's events back is passed along.
+	Stream     func(ev *Hit, seq *SequenceResult, err error)
+	streamInit bool
+
 	// Late counts events that arrived after events more than
 	// ReorderWindow newer had already been processed.
 	Late int
@@ -112,6 +122,13 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, src Source) {
 		if !ok {
 			o.ts = 0
 		}
+		if r.streaming() {
+			src.From = nil // copy now: nothing is kept for later
+			h := newHit(d.Raw(), src)
+			h.ord = o
+			r.Stream(h, nil, nil)
+			return
+		}
 		h := newHit(d.Raw(), src)
 		h.ord = o
 		r.events.add(h)
@@ -189,7 +206,24 @@ func (r *Runner) emit(c *cand) {
 	r.process(c)
 }
 
-func (r *Runner) process(c *cand) { r.seqs.feed(c) }
+func (r *Runner) process(c *cand) {
+	if !r.streamInit {
+		r.streamInit = true
+		if r.streaming() {
+			r.seqs.stream = r.Stream
+		}
+	}
+	r.seqs.feed(c)
+}
+
+// streaming reports whether results can go to Stream as they come.
+func (r *Runner) streaming() bool {
+	q := r.prog.Query
+	if r.Stream == nil || len(q.Pipes) > 0 || r.prog.Opts.Size >= 0 || q.Kind == SampleQuery {
+		return false
+	}
+	return q.Kind != SequenceQuery || !hasMissing(q.Sequence)
+}
 
 // Finish drains the engine and returns the results with pipes, size and
 // result_position applied. An error means some referenced events could not

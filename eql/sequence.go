@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"errors"
 	"sort"
 
 	"github.com/vigilsec/vigil/event"
@@ -39,6 +40,7 @@ type sequenceMatcher struct {
 	fed      int
 	lastTs   int64
 	sweepDue int
+	stream   func(*Hit, *SequenceResult, error) // Runner.Stream, when streaming
 }
 
 func newSequenceMatcher(p *Program) *sequenceMatcher {
@@ -131,6 +133,11 @@ func (s *sequenceMatcher) advance(st int, k keyTuple, c *cand, ts int64) {
 }
 
 func (s *sequenceMatcher) complete(k keyTuple, p *pendingSeq) {
+	if s.stream != nil {
+		res := &SequenceResult{JoinKeys: k.vals, Events: p.hits}
+		s.stream(nil, res, errors.Join(loadHits(p.hits)...))
+		return
+	}
 	s.done = append(s.done, &completed{key: k, hits: p.hits})
 	// With a size or head/tail limit only both ends can be returned: keep
 	// memory to them. (Missing-event checks may still reject sequences, so

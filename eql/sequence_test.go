@@ -56,3 +56,59 @@ func TestSequenceResultsTrimmedUnderLimit(t *testing.T) {
 		}
 	}
 }
+
+// Streamed results are the same as collected ones, and are not kept.
+func TestStreamMatchesFinish(t *testing.T) {
+	for _, q := range []string{
+		`sequence by k [a where true] [b where true]`,
+		`a where k % 7 == 0`,
+	} {
+		collect := func(stream bool) (out []string, finished int) {
+			prog, err := ParseAndCompile(q, Options{Size: NoLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := prog.Matcher(nil)
+			r := prog.NewRunner()
+			if stream {
+				r.Stream = func(h *Hit, s *SequenceResult, err error) {
+					if err != nil {
+						t.Error(err)
+					}
+					if h != nil {
+						out = append(out, string(h.Source))
+					}
+					if s != nil {
+						out = append(out, string(s.Events[0].Source)+string(s.Events[1].Source))
+					}
+				}
+			}
+			var p event.Parser
+			for i := 0; i < 200; i++ {
+				cat := "a"
+				if i%2 == 1 {
+					cat = "b"
+				}
+				line := fmt.Sprintf(`{"@timestamp":%d,"event":{"category":%q},"k":%d}`, i, cat, i/2)
+				d, _ := p.Parse([]byte(line))
+				r.Feed(m, d, Source{Index: "t", Line: i + 1})
+			}
+			res, err := r.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range res.Events {
+				out = append(out, string(h.Source))
+			}
+			for _, s := range res.Sequences {
+				out = append(out, string(s.Events[0].Source)+string(s.Events[1].Source))
+			}
+			return out, len(res.Events) + len(res.Sequences)
+		}
+		want, _ := collect(false)
+		got, left := collect(true)
+		if fmt.Sprint(got) != fmt.Sprint(want) || left != 0 || len(want) == 0 {
+			t.Errorf("%s: streamed %d results (%d left for Finish), collected %d", q, len(got), left, len(want))
+		}
+	}
+}

@@ -204,14 +204,35 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		sink.bar = progress.New(e.stderr, total)
 	}
 
-	eng := rs.NewEngine(detect.Options{DefaultIndex: f.index, From: from, To: to, ReorderWindow: f.reorderWindow, Now: start.UTC()})
+	// Alerts stream out as they are found (memory does not grow with
+	// them): NDJSON is written at once; table and csv keep one small row
+	// per alert, for the column widths.
+	w := bufio.NewWriter(out)
+	var views []alertView
+	var parser event.Parser
+	tally := &alertTally{byRule: map[string]int{}, bySev: map[string]int{}}
+	emit := func(a *detect.Alert) {
+		if minRank > 0 && severityRank[a.Severity] < minRank {
+			return
+		}
+		tally.add(a)
+		switch {
+		case format == "ndjson":
+			w.Write(a.JSON())
+			w.WriteByte('\n')
+		case a.BuildingBlock && !f.buildingBlocks:
+		default:
+			views = append(views, viewOf(&parser, a))
+		}
+	}
+	eng := rs.NewEngine(detect.Options{DefaultIndex: f.index, From: from, To: to, ReorderWindow: f.reorderWindow, Now: start.UTC(), Emit: emit})
 	for _, rd := range readers {
 		huntScan(eng, rd, sink, &st, rejects, st.bytes)
 		st.files += rd.Files()
 		st.skippedFiles += rd.SkippedFiles()
 		st.bytes += rd.BytesRead()
 	}
-	alerts, ferr := eng.Finish()
+	_, ferr := eng.Finish()
 	sink.bar.Clear()
 	for _, rd := range readers {
 		rd.Close()
@@ -222,32 +243,19 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		}
 		problems++
 	}
-	var shown []*detect.Alert
-	for _, a := range alerts {
-		if minRank > 0 && severityRank[a.Severity] < minRank {
-			continue
-		}
-		shown = append(shown, a)
-	}
-	w := bufio.NewWriter(out)
 	switch format {
-	case "ndjson":
-		for _, a := range shown {
-			w.Write(a.JSON())
-			w.WriteByte('\n')
-		}
 	case "csv":
-		writeAlertsCSV(w, visible(shown, f.buildingBlocks))
-	default:
+		writeAlertsCSV(w, views)
+	case "table":
 		_, color := terminal(out)
 		color = color && e.getenv("NO_COLOR") == ""
-		writeAlertsTable(w, visible(shown, f.buildingBlocks), color, termWidth(out))
+		writeAlertsTable(w, views, color, termWidth(out))
 	}
 	if err := w.Flush(); err != nil {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("hunt: writing alerts: %v", err)}
 	}
 	if f.stats || stderrTTY {
-		printHuntSummary(sink, &st, eng.Stats(), shown, len(rs.Rules()), time.Since(start))
+		printHuntSummary(sink, &st, eng.Stats(), tally, len(rs.Rules()), time.Since(start))
 	}
 	if problems > 0 || st.malformed > 0 || st.unreadable > 0 {
 		return &exitError{code: exitInput}
@@ -255,18 +263,20 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	return nil
 }
 
-// visible drops building blocks unless asked for.
-func visible(alerts []*detect.Alert, buildingBlocks bool) []*detect.Alert {
-	if buildingBlocks {
-		return alerts
+// alertTally counts alerts for the summary (building blocks aside).
+type alertTally struct {
+	total  int
+	byRule map[string]int // "name (severity)"
+	bySev  map[string]int
+}
+
+func (t *alertTally) add(a *detect.Alert) {
+	t.total++
+	if a.Kind == detect.BuildingBlockAlert {
+		return
 	}
-	var out []*detect.Alert
-	for _, a := range alerts {
-		if !a.BuildingBlock {
-			out = append(out, a)
-		}
-	}
-	return out
+	t.byRule[a.RuleName+" ("+a.Severity+")"]++
+	t.bySev[a.Severity]++
 }
 
 func huntScan(eng *detect.Engine, rd *source.Reader, sink *stderrSink, st *stats, rejects *bufio.Writer, done int64) {
@@ -361,12 +371,10 @@ func viewOf(p *event.Parser, a *detect.Alert) alertView {
 	return v
 }
 
-func writeAlertsCSV(w io.Writer, alerts []*detect.Alert) {
+func writeAlertsCSV(w io.Writer, views []alertView) {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"time", "rule", "severity", "risk_score", "host", "user", "process_or_reason", "alert_uuid"})
-	var p event.Parser
-	for _, a := range alerts {
-		v := viewOf(&p, a)
+	for _, v := range views {
 		cw.Write([]string{v.time, v.rule, v.severity, strconv.FormatFloat(v.risk, 'f', -1, 64), v.host, v.user, v.what, v.uuid})
 	}
 	cw.Flush()
@@ -374,16 +382,14 @@ func writeAlertsCSV(w io.Writer, alerts []*detect.Alert) {
 
 var severityColor = map[string]string{"low": "\x1b[36m", "medium": "\x1b[33m", "high": "\x1b[31m", "critical": "\x1b[1;31m"}
 
-func writeAlertsTable(w *bufio.Writer, alerts []*detect.Alert, color bool, width int) {
-	if len(alerts) == 0 {
+func writeAlertsTable(w *bufio.Writer, views []alertView, color bool, width int) {
+	if len(views) == 0 {
 		w.WriteString("no alerts\n")
 		return
 	}
-	var p event.Parser
-	rows := make([][6]string, 0, len(alerts)+1)
+	rows := make([][6]string, 0, len(views)+1)
 	rows = append(rows, [6]string{"TIME", "RULE", "SEVERITY", "HOST", "USER", "PROCESS / REASON"})
-	for _, a := range alerts {
-		v := viewOf(&p, a)
+	for _, v := range views {
 		rows = append(rows, [6]string{v.time, v.rule, v.severity, v.host, v.user, v.what})
 	}
 	caps := [6]int{24, 40, 8, 24, 20, 0}
@@ -420,7 +426,7 @@ func writeAlertsTable(w *bufio.Writer, alerts []*detect.Alert, color bool, width
 	}
 }
 
-func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, alerts []*detect.Alert, nRules int, elapsed time.Duration) {
+func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, t *alertTally, nRules int, elapsed time.Duration) {
 	var b strings.Builder
 	eps := 0.0
 	if s := elapsed.Seconds(); s > 0 {
@@ -434,15 +440,7 @@ func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, alerts []*de
 	if es.Late > 0 {
 		fmt.Fprintf(&b, "vigil: %s arrived more than --reorder-window out of order and were processed late\n", plural(int64(es.Late), "event"))
 	}
-	byRule := map[string]int{}
-	bySev := map[string]int{}
-	for _, a := range alerts {
-		if a.Kind == detect.BuildingBlockAlert {
-			continue
-		}
-		byRule[a.RuleName+" ("+a.Severity+")"]++
-		bySev[a.Severity]++
-	}
+	byRule, bySev := t.byRule, t.bySev
 	names := make([]string, 0, len(byRule))
 	for n := range byRule {
 		names = append(names, n)
@@ -462,7 +460,7 @@ func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, alerts []*de
 			sev = append(sev, fmt.Sprintf("%s %d", s, bySev[s]))
 		}
 	}
-	fmt.Fprintf(&b, "vigil: %d alerts (%s) in %s, %.0f events/s, %.1f MB/s\n", len(alerts), strings.Join(sev, ", "),
+	fmt.Fprintf(&b, "vigil: %d alerts (%s) in %s, %.0f events/s, %.1f MB/s\n", t.total, strings.Join(sev, ", "),
 		elapsed.Round(time.Millisecond), eps, float64(st.bytes)/1e6/max(elapsed.Seconds(), 1e-9))
 	sink.printf("%s", b.String())
 }
