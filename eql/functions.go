@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/schema"
 )
 
 // The ES EQL functions. Any null argument gives null (except where noted);
@@ -22,7 +23,6 @@ var functions = map[string]fnImpl{
 	"divide":         func(a []event.Value, _ bool) event.Value { return arith(OpDiv, a[0], a[1]) },
 	"modulo":         func(a []event.Value, _ bool) event.Value { return arith(OpMod, a[0], a[1]) },
 	"between":        fnBetween,
-	"cidrMatch":      fnCIDRMatch,
 	"concat":         fnConcat,
 	"endsWith":       fnStringTest(strings.HasSuffix),
 	"startsWith":     fnStringTest(strings.HasPrefix),
@@ -47,6 +47,34 @@ func (c *exprCompiler) compileCall(e *Call) (cexpr, error) {
 	}
 	if err := c.checkCallArgs(e, args); err != nil {
 		return cexpr{}, err
+	}
+	if e.Name == "cidrMatch" {
+		// The ranges are constants (checkCallArgs): parse them once.
+		var ranges []schema.CIDR
+		for _, a := range args[1:] {
+			r, err := schema.ParseCIDR(a.lit.S)
+			if err != nil { // checked above; kept for safety
+				return cexpr{}, c.errf(e.P, "cidrMatch: %v", err)
+			}
+			ranges = append(ranges, r)
+		}
+		ip := fns[0]
+		return c.fold(cexpr{val: func(d *event.Doc) event.Value {
+			s, ok := str(ip(d))
+			if !ok {
+				return event.NullValue()
+			}
+			a, ok := schema.ParseIP(s)
+			if !ok {
+				return event.BoolValue(false)
+			}
+			for _, r := range ranges {
+				if r.Contains(a) {
+					return event.BoolValue(true)
+				}
+			}
+			return event.BoolValue(false)
+		}}, args...), nil
 	}
 	ins := e.Insensitive
 	buf := make([]event.Value, len(fns))
@@ -78,8 +106,8 @@ func (c *exprCompiler) checkCallArgs(e *Call, args []cexpr) error {
 			if args[i].lit == nil || args[i].lit.Kind != event.String {
 				return c.errf(e.Args[i].Pos(), "cidrMatch takes constant CIDR strings after the address")
 			}
-			if _, err := parseCIDR(args[i].lit.S); err != nil {
-				return c.errf(e.Args[i].Pos(), "invalid CIDR %q", args[i].lit.S)
+			if _, err := schema.ParseCIDR(args[i].lit.S); err != nil {
+				return c.errf(e.Args[i].Pos(), "invalid CIDR %q: %v", args[i].lit.S, err)
 			}
 		}
 	}
@@ -151,23 +179,6 @@ func fnBetween(a []event.Value, ins bool) event.Value {
 		return event.StringValue("")
 	}
 	return event.StringValue(src[start:end])
-}
-
-func fnCIDRMatch(a []event.Value, _ bool) event.Value {
-	ip, ok := str(a[0])
-	if !ok {
-		return event.NullValue()
-	}
-	for _, c := range a[1:] {
-		cs, ok := str(c)
-		if !ok {
-			continue
-		}
-		if in, err := cidrContains(cs, ip); err == nil && in {
-			return event.BoolValue(true)
-		}
-	}
-	return event.BoolValue(false)
 }
 
 func fnConcat(a []event.Value, _ bool) event.Value {

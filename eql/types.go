@@ -1,8 +1,6 @@
 package eql
 
 import (
-	"net/netip"
-	"strings"
 
 	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/schema"
@@ -74,29 +72,6 @@ func compareVersionValues(a, b event.Value) (int, bool) {
 		return schema.CompareVersion(a.S, b.S), true
 	}
 	return compareValues(a, b)
-}
-
-func parseCIDR(s string) (netip.Prefix, error) {
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return p, err
-	}
-	return p.Masked(), nil
-}
-
-func cidrContains(cidr, ip string) (bool, error) {
-	a, ok := schema.ParseIP(ip)
-	if !ok {
-		return false, nil
-	}
-	return schema.CIDRContains(cidr, a)
 }
 
 func formatISODate(ms int64) string { return schema.FormatDateISO(ms) }

@@ -37,27 +37,40 @@ func CompareIP(a, b netip.Addr) int {
 // exactly, and IPv4 matches its IPv4-mapped IPv6 form both ways. An invalid
 // cidr is an error, as it is in Elasticsearch.
 func CIDRContains(cidr string, ip netip.Addr) (bool, error) {
+	c, err := ParseCIDR(cidr)
+	if err != nil {
+		return false, err
+	}
+	return c.Contains(ip), nil
+}
+
+// CIDR is a parsed cidrMatch range (or single address), as 16-byte bounds.
+type CIDR struct{ lo, hi [16]byte }
+
+// ParseCIDR parses a range as cidrMatch takes it (see CIDRContains), once,
+// so that a query matches many addresses without parsing it again.
+func ParseCIDR(cidr string) (CIDR, error) {
 	var lower, upper []byte
 	if strings.Contains(cidr, "/") {
 		addrStr, lenStr, ok := strings.Cut(cidr, "/")
 		if !ok || lenStr == "" || strings.Contains(lenStr, "/") {
-			return false, fmt.Errorf("expected [ip/prefix] but was [%s]", cidr)
+			return CIDR{}, fmt.Errorf("expected [ip/prefix] but was [%s]", cidr)
 		}
 		addr := ipStringToBytes(addrStr)
 		if addr == nil {
-			return false, fmt.Errorf("'%s' is not an IP string literal", addrStr)
+			return CIDR{}, fmt.Errorf("'%s' is not an IP string literal", addrStr)
 		}
 		if len(addr) == 16 && isMapped(addr) {
 			// InetAddress turns a mapped address into IPv4; Elasticsearch
 			// then refuses the ambiguous prefix length.
-			return false, fmt.Errorf("CIDR notation is not allowed with IPv6-mapped IPv4 address [%s]", addrStr)
+			return CIDR{}, fmt.Errorf("CIDR notation is not allowed with IPv6-mapped IPv4 address [%s]", addrStr)
 		}
 		bits, ok := parseJavaInt(lenStr)
 		if !ok {
-			return false, fmt.Errorf("invalid prefix length [%s] in [%s]", lenStr, cidr)
+			return CIDR{}, fmt.Errorf("invalid prefix length [%s] in [%s]", lenStr, cidr)
 		}
 		if bits < 0 || bits > 8*len(addr) {
-			return false, fmt.Errorf("illegal prefix length [%d] in [%s]. Must be 0-32 for IPv4 ranges, 0-128 for IPv6 ranges", bits, cidr)
+			return CIDR{}, fmt.Errorf("illegal prefix length [%d] in [%s]. Must be 0-32 for IPv4 ranges, 0-128 for IPv6 ranges", bits, cidr)
 		}
 		lower = append([]byte(nil), addr...)
 		upper = append([]byte(nil), addr...)
@@ -69,16 +82,20 @@ func CIDRContains(cidr string, ip netip.Addr) (bool, error) {
 	} else {
 		addr := ipStringToBytes(cidr)
 		if addr == nil {
-			return false, fmt.Errorf("'%s' is not an IP string literal", cidr)
+			return CIDR{}, fmt.Errorf("'%s' is not an IP string literal", cidr)
 		}
 		lower, upper = addr, addr
 	}
+	return CIDR{lo: to16(lower), hi: to16(upper)}, nil
+}
+
+// Contains reports whether ip is in the range.
+func (c CIDR) Contains(ip netip.Addr) bool {
 	if !ip.IsValid() {
-		return false, nil
+		return false
 	}
 	a := ip.WithZone("").As16()
-	lo, hi := to16(lower), to16(upper)
-	return bytes.Compare(a[:], lo[:]) >= 0 && bytes.Compare(a[:], hi[:]) <= 0, nil
+	return bytes.Compare(a[:], c.lo[:]) >= 0 && bytes.Compare(a[:], c.hi[:]) <= 0
 }
 
 func to16(b []byte) [16]byte {
