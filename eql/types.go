@@ -1,7 +1,6 @@
 package eql
 
 import (
-
 	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/schema"
 )
