@@ -57,7 +57,8 @@ else --index; an event with no index information is offered to every rule
 kibana.alert.uuid, sequences as building blocks plus a shell alert); table
 (default on a terminal) is for people; csv for spreadsheets. Alerts of
 building-block rules and sequence building blocks are left out of table and
-csv unless --building-blocks is given.
+csv unless --building-blocks is given. Alerts are written as they are found,
+in the order events are processed (time order for time-sorted files).
 
 Exit status: 0 the hunt ran; 1 it ran, but some input or rule was malformed
 (each reported with its position, the rest processed); 2 usage error.`,
