@@ -308,7 +308,7 @@ func huntScan(eng *detect.Engine, rd *source.Reader, sink *stderrSink, st *stats
 		}
 		st.lines++
 		if n++; n&255 == 0 {
-			sink.bar.Update(done + rd.BytesRead())
+			sink.bar.UpdateEvents(done+rd.BytesRead(), st.lines)
 		}
 		src := eql.Source{Index: index, Line: pos}
 		if from != nil {

@@ -25,6 +25,7 @@ type Bar struct {
 	start   time.Time
 	last    time.Time
 	done    int64
+	events  int64 // when counted (UpdateEvents), shown as events/s
 	visible bool
 	now     func() time.Time // for tests
 }
@@ -51,6 +52,16 @@ func (b *Bar) Update(done int64) {
 	b.draw(t)
 }
 
+// UpdateEvents is Update with the number of events read so far, so that the
+// bar also shows events per second.
+func (b *Bar) UpdateEvents(done, events int64) {
+	if b == nil {
+		return
+	}
+	b.events = events
+	b.Update(done)
+}
+
 func (b *Bar) draw(t time.Time) {
 	frac := 0.0
 	if b.total > 0 {
@@ -58,15 +69,20 @@ func (b *Bar) draw(t time.Time) {
 	}
 	frac = min(max(frac, 0), 1)
 	fill := int(frac * float64(b.Width))
-	rate := 0.0
+	rate, evRate := 0.0, 0.0
 	if el := t.Sub(b.start).Seconds(); el > 0 {
 		rate = float64(b.done) / el / 1e6
+		evRate = float64(b.events) / el
+	}
+	events := ""
+	if b.events > 0 {
+		events = fmt.Sprintf("  %.0f events/s", evRate)
 	}
 	// \r and erase-to-end-of-line redraw in place without leaving debris
 	// when the new text is shorter.
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s\x1b[K",
+	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s%s\x1b[K",
 		strings.Repeat("=", fill), strings.Repeat(" ", b.Width-fill),
-		frac*100, float64(b.done)/1e6, float64(b.total)/1e6, rate)
+		frac*100, float64(b.done)/1e6, float64(b.total)/1e6, rate, events)
 	b.visible = true
 }
 

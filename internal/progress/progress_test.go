@@ -42,3 +42,16 @@ func TestBar(t *testing.T) {
 	nilBar.Update(1)
 	nilBar.Clear()
 }
+
+func TestBarEvents(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Unix(0, 0)
+	b := New(&out, 10e6)
+	b.now = func() time.Time { return now }
+	b.start = now
+	now = now.Add(2 * time.Second)
+	b.UpdateEvents(4e6, 5000)
+	if s := out.String(); !strings.Contains(s, "2.0 MB/s") || !strings.Contains(s, "2500 events/s") {
+		t.Fatalf("bar %q", s)
+	}
+}
