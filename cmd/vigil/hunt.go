@@ -244,6 +244,8 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		}
 		problems++
 	}
+	// People read tables in time order; the rows are kept anyway.
+	sort.SliceStable(views, func(i, j int) bool { return views[i].time < views[j].time })
 	switch format {
 	case "csv":
 		writeAlertsCSV(w, views)
