@@ -382,7 +382,7 @@ func (s *scanner) build() {
 		}
 		c := 0
 		for j := 0; j < n; j++ {
-			c -= byteRarity(key[off+j])
+			c -= eql.ByteRarity(key[off+j])
 		}
 		return c*(1+used[k]) - used[k]
 	}
@@ -660,19 +660,6 @@ func foldString(s string) string {
 	return s
 }
 
-// byteRarity: how unusual a byte is in JSON logs (higher is rarer), the
-// static guess used until the scanner has calibrated on real lines.
-func byteRarity(c byte) int {
-	switch c {
-	case '"', ':', ',', ' ', 'e', 't', 'a', 'o', 'i', 'n', 's', 'r', '0', '1', '2':
-		return 1
-	case 'c', 'l', 'd', 'h', 'u', 'm', 'p', '.', '_', '\\', '3', '4', '5', '6', '7', '8', '9', '-':
-		return 2
-	case 'f', 'g', 'w', 'y', 'b', '/', 'v':
-		return 3
-	}
-	return 4
-}
 
 // bytesView reads b as a string without copying; b must not change while
 // the string is in use.
@@ -685,7 +672,7 @@ func groupScore(g []eql.RequiredLiteral) int {
 	for _, l := range g {
 		s := 0
 		for i := 0; i < len(l.Text); i++ {
-			s += byteRarity(lowerASCII(l.Text[i]))
+			s += eql.ByteRarity(lowerASCII(l.Text[i]))
 		}
 		m = min(m, s)
 	}

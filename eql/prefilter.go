@@ -254,7 +254,11 @@ func bestGroups(cnf [][]literal, n int) [][]literal {
 	return out
 }
 
-// byteRarity: how unusual a byte is in JSON logs (higher is rarer).
+// ByteRarity is a static guess of how unusual a byte is in JSON logs
+// (1 common .. 4 rare; ASCII case folded), used to pick search anchors
+// before anything has been calibrated on real lines.
+func ByteRarity(c byte) int { return byteRarity(c) }
+
 func byteRarity(c byte) int {
 	switch {
 	case c >= 'A' && c <= 'Z':
