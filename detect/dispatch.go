@@ -660,7 +660,6 @@ func foldString(s string) string {
 	return s
 }
 
-
 // bytesView reads b as a string without copying; b must not change while
 // the string is in use.
 func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
