@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -413,57 +412,18 @@ type scanner struct {
 // scan feeds every record of one input to the runner; done is the byte
 // count of the inputs before it, for progress.
 func (s *scanner) scan(in input, done int64) {
-	rd := in.rd
-	rd.OnError = func(err *source.Error) {
-		s.sink.printf("%v\n", err)
-		var se *event.SyntaxError
-		if errors.Is(err, source.ErrTooLong) || errors.As(err, &se) {
-			s.st.malformed++
-		} else {
-			s.st.unreadable++
-		}
-	}
-	files, index, file := -1, "", ""
-	var from io.ReaderAt
-	var n int64
-	for {
-		line, pos, ok := rd.Next()
-		if !ok {
-			break
-		}
-		if rd.Files() != files {
-			files, file = rd.Files(), rd.File()
-			index = indexName(file)
-			// Set for a plain NDJSON file: the runner then keeps candidates
-			// by position instead of copying them.
-			from = rd.ReaderAt()
-		}
-		s.st.lines++
-		// time.Now is cheap but not free next to a prefiltered line.
-		if n++; n&255 == 0 {
-			s.sink.bar.Update(done + rd.BytesRead())
-		}
-		if err := truncatedRecord(line); err != nil {
-			s.sink.printf("%s:%d: %v\n", file, pos, err)
-			s.st.malformed++
-			continue
-		}
+	eachRecord(in.rd, s.sink, s.st, nil, done, func(line []byte, src eql.Source) error {
 		if s.pf != nil && !s.pf.MayMatch(line) {
 			s.st.prefiltered++
-			continue
+			return nil
 		}
 		doc, err := s.parser.Parse(line)
 		if err != nil {
-			s.sink.printf("%s:%d: %v\n", file, pos, err)
-			s.st.malformed++
-			continue
-		}
-		src := eql.Source{Index: index, Line: pos}
-		if from != nil {
-			src.From, src.Offset = from, rd.Offset()
+			return err
 		}
 		s.runner.Feed(in.m, doc, src)
-	}
+		return nil
+	})
 }
 
 func printSummary(sink *stderrSink, st *stats, r *eql.Runner, prog *eql.Program, elapsed time.Duration) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/detect"
-	"github.com/vigilsec/vigil/eql"
 	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/internal/progress"
 	"github.com/vigilsec/vigil/rule"
@@ -283,51 +281,7 @@ func (t *alertTally) add(a *detect.Alert) {
 }
 
 func huntScan(eng *detect.Engine, rd *source.Reader, sink *stderrSink, st *stats, rejects *bufio.Writer, done int64) {
-	file, index := "", ""
-	files := -1
-	rd.OnError = func(err *source.Error) {
-		sink.printf("%v\n", err)
-		if rejects != nil {
-			fmt.Fprintf(rejects, "%v\n", err)
-		}
-		if errors.Is(err, source.ErrTooLong) {
-			st.malformed++
-		} else {
-			st.unreadable++
-		}
-	}
-	var from io.ReaderAt
-	var n int64
-	for {
-		line, pos, ok := rd.Next()
-		if !ok {
-			return
-		}
-		if rd.Files() != files {
-			files, file = rd.Files(), rd.File()
-			index = indexName(file)
-			from = rd.ReaderAt()
-		}
-		st.lines++
-		if n++; n&255 == 0 {
-			sink.bar.UpdateEvents(done+rd.BytesRead(), st.lines)
-		}
-		src := eql.Source{Index: index, Line: pos}
-		if from != nil {
-			src.From, src.Offset = from, rd.Offset()
-		}
-		err := truncatedRecord(line)
-		if err == nil {
-			err = eng.Offer(line, src)
-		}
-		if err != nil {
-			st.malformed++
-			sink.printf("%s:%d: %v\n", file, pos, err)
-			if rejects != nil {
-				fmt.Fprintf(rejects, "%s:%d: %v\n%s\n", file, pos, err, line)
-			}
-		}
-	}
+	eachRecord(rd, sink, st, rejects, done, eng.Offer)
 }
 
 // alertView is what the table and csv show of an alert.
@@ -467,16 +421,3 @@ func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, t *alertTall
 		elapsed.Round(time.Millisecond), eps, float64(st.bytes)/1e6/max(elapsed.Seconds(), 1e-9))
 	sink.printf("%s", b.String())
 }
-
-// truncatedRecord is a cheap check on every record: lines that no rule can
-// match are never parsed (the dispatch skips them), so without it a cut-off
-// line would go unreported. Full validation happens on the lines parsed.
-func truncatedRecord(line []byte) error {
-	t := bytes.TrimSpace(line)
-	if len(t) == 0 || t[0] != '{' || t[len(t)-1] != '}' {
-		return errNotObject
-	}
-	return nil
-}
-
-var errNotObject = errors.New("not a JSON object (truncated or not JSON)")

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/source"
+)
+
+// eachRecord reads every record of rd and hands it to fn with where it came
+// from, for eql and hunt alike: progress, counts, and bad input reported as
+// file:line (also to rejects, when given) without stopping. fn returns an
+// error for a malformed record. done is the byte count of earlier inputs.
+func eachRecord(rd *source.Reader, sink *stderrSink, st *stats, rejects *bufio.Writer, done int64, fn func(line []byte, src eql.Source) error) {
+	rd.OnError = func(err *source.Error) {
+		sink.printf("%v\n", err)
+		if rejects != nil {
+			fmt.Fprintf(rejects, "%v\n", err)
+		}
+		var se *event.SyntaxError
+		if errors.Is(err, source.ErrTooLong) || errors.As(err, &se) {
+			st.malformed++
+		} else {
+			st.unreadable++
+		}
+	}
+	files, index, file := -1, "", ""
+	var from io.ReaderAt
+	var n int64
+	for {
+		line, pos, ok := rd.Next()
+		if !ok {
+			return
+		}
+		if rd.Files() != files {
+			files, file = rd.Files(), rd.File()
+			index = indexName(file)
+			// Set for a plain NDJSON file: matches are then kept by
+			// position and read back, instead of copied.
+			from = rd.ReaderAt()
+		}
+		st.lines++
+		// time.Now is cheap but not free next to a skipped line.
+		if n++; n&255 == 0 {
+			sink.bar.UpdateEvents(done+rd.BytesRead(), st.lines)
+		}
+		src := eql.Source{Index: index, Line: pos}
+		if from != nil {
+			src.From, src.Offset = from, rd.Offset()
+		}
+		err := truncatedRecord(line)
+		if err == nil {
+			err = fn(line, src)
+		}
+		if err != nil {
+			st.malformed++
+			sink.printf("%s:%d: %v\n", file, pos, err)
+			if rejects != nil {
+				fmt.Fprintf(rejects, "%s:%d: %v\n%s\n", file, pos, err, line)
+			}
+		}
+	}
+}
+
+// truncatedRecord is a cheap check on every record: lines that no query or
+// rule can match are never parsed, so without it a cut-off line would go
+// unreported. Full validation happens on the lines parsed.
+func truncatedRecord(line []byte) error {
+	t := bytes.TrimSpace(line)
+	if len(t) == 0 || t[0] != '{' || t[len(t)-1] != '}' {
+		return errNotObject
+	}
+	return nil
+}
+
+var errNotObject = errors.New("not a JSON object (truncated or not JSON)")
