@@ -257,43 +257,52 @@ func fnLength(a []event.Value, _ bool) event.Value {
 	return event.IntValue(int64(javaLength(s)))
 }
 
+// fnNumber follows ES's ToNumberFunctionProcessor: a "0x" prefix means
+// base 16 when no base is given; bases other than 10 parse a 32-bit int,
+// base 10 a long or a double. Where ES fails the query (not a string, bad
+// base or digits) one event's value is null here.
 func fnNumber(a []event.Value, _ bool) event.Value {
-	if a[0].Kind == event.Int || a[0].Kind == event.Float {
-		return a[0]
-	}
-	s, ok := str(a[0])
-	if !ok {
+	if a[0].Kind == event.Null {
 		return event.NullValue()
 	}
+	if a[0].Kind != event.String {
+		return event.NullValue()
+	}
+	s := a[0].S
+	hex := strings.HasPrefix(s, "0x")
 	base := int64(10)
 	if len(a) > 1 && a[1].Kind != event.Null {
-		n, ok := a[1].Num()
-		if !ok || n < 2 || n > 36 {
+		if a[1].Kind != event.Int || a[1].I < 2 || a[1].I > 36 {
 			return event.NullValue()
 		}
-		base = int64(n)
+		base = a[1].I
+	} else if hex {
+		base = 16
 	}
-	s = strings.TrimSpace(s)
-	if base == 16 {
-		if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-			s = s[2:]
+	if hex && base == 16 {
+		s = s[2:]
+	}
+	if base != 10 {
+		i, err := strconv.ParseInt(s, int(base), 32)
+		if err != nil {
+			return event.NullValue()
 		}
-	}
-	if i, err := strconv.ParseInt(s, int(base), 64); err == nil {
 		return event.IntValue(i)
 	}
-	if base == 10 {
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return event.FloatValue(f)
-		}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return event.IntValue(i)
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eEnNiI_xXpP") {
+		return event.FloatValue(f)
 	}
 	return event.NullValue()
 }
 
+// fnString renders null as "null", as ES's ToStringFunctionProcessor does.
 func fnString(a []event.Value, _ bool) event.Value {
 	s, ok := str(a[0])
 	if !ok {
-		return event.NullValue()
+		return event.StringValue("null")
 	}
 	return event.StringValue(s)
 }
