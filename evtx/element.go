@@ -1,0 +1,238 @@
+package evtx
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Attr is an attribute of an Element with its typed value.
+type Attr struct {
+	Name  string
+	Value Value
+}
+
+// Element is one XML element of an event record: its name, attributes, child
+// elements and text content, kept as typed values (Values) so a normaliser can
+// render numbers, hex, SIDs, GUIDs and times as it needs to.
+type Element struct {
+	Name     string
+	Attrs    []Attr
+	Children []*Element
+	Values   []Value
+}
+
+// Attr returns the value of the named attribute.
+func (e *Element) Attr(name string) (Value, bool) {
+	if e == nil {
+		return Value{}, false
+	}
+	for _, a := range e.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return Value{}, false
+}
+
+// Child returns the first child element with the given name, or nil.
+func (e *Element) Child(name string) *Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.Children {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Value returns the element's content as one value: the typed value itself when
+// the element holds exactly one, else the concatenated text as a string value.
+func (e *Element) Value() Value {
+	if e == nil || len(e.Values) == 0 {
+		return Value{}
+	}
+	if len(e.Values) == 1 {
+		return e.Values[0]
+	}
+	return Value{Type: StringType, Str: e.Text()}
+}
+
+// Text returns the element's text content rendered as python-evtx does.
+func (e *Element) Text() string {
+	if e == nil {
+		return ""
+	}
+	if len(e.Values) == 1 {
+		return e.Values[0].String()
+	}
+	var sb strings.Builder
+	for _, v := range e.Values {
+		sb.WriteString(v.String())
+	}
+	return sb.String()
+}
+
+// XML renders the element as python-evtx's evtx_dump does: every end tag is
+// followed by a newline, empty elements are written as <X></X>, null
+// attributes as Name="", times as "YYYY-MM-DD HH:MM:SS.ffffff" (truncated to
+// microseconds; python-evtx goes through a float and is sometimes 1 µs lower).
+// Unlike python-evtx, non-ASCII text is written as UTF-8, not &#NNN;, and CR
+// characters are kept; only &, <, > (and " in attributes) are escaped.
+func (e *Element) XML() string {
+	var sb strings.Builder
+	e.writeXML(&sb)
+	return sb.String()
+}
+
+var (
+	textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+)
+
+func (e *Element) writeXML(sb *strings.Builder) {
+	sb.WriteByte('<')
+	sb.WriteString(e.Name)
+	for _, a := range e.Attrs {
+		sb.WriteByte(' ')
+		sb.WriteString(a.Name)
+		sb.WriteString(`="`)
+		attrEscaper.WriteString(sb, a.Value.String())
+		sb.WriteByte('"')
+	}
+	sb.WriteByte('>')
+	for _, v := range e.Values {
+		if v.Type == BinXMLType {
+			sb.WriteString(v.String())
+			continue
+		}
+		textEscaper.WriteString(sb, v.String())
+	}
+	for _, c := range e.Children {
+		c.writeXML(sb)
+	}
+	sb.WriteString("</")
+	sb.WriteString(e.Name)
+	sb.WriteString(">\n")
+}
+
+// System holds the fields of an event's System element.
+type System struct {
+	ProviderName      string
+	ProviderGUID      string
+	EventSourceName   string
+	EventID           uint32
+	Qualifiers        uint32
+	HasQualifiers     bool
+	Version           uint8
+	Level             uint8
+	Task              uint16
+	Opcode            uint8
+	Keywords          uint64
+	TimeCreated       time.Time
+	EventRecordID     uint64
+	ActivityID        string
+	RelatedActivityID string
+	ProcessID         uint32
+	ThreadID          uint32
+	Channel           string
+	Computer          string
+	UserID            string
+}
+
+// System extracts the System fields of the record's event.
+func (r *Record) System() System {
+	var s System
+	sys := r.Root.Child("System")
+	if sys == nil {
+		return s
+	}
+	str := func(v Value, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return v.String()
+	}
+	num := func(v Value) uint64 { n, _ := v.Uint(); return n }
+	p := sys.Child("Provider")
+	s.ProviderName = str(p.Attr("Name"))
+	s.ProviderGUID = str(p.Attr("Guid"))
+	s.EventSourceName = str(p.Attr("EventSourceName"))
+	if ev := sys.Child("EventID"); ev != nil {
+		s.EventID = uint32(num(ev.Value()))
+		if q, ok := ev.Attr("Qualifiers"); ok && !q.IsNull() {
+			s.Qualifiers, s.HasQualifiers = uint32(num(q)), true
+		}
+	}
+	s.Version = uint8(num(sys.Child("Version").Value()))
+	s.Level = uint8(num(sys.Child("Level").Value()))
+	s.Task = uint16(num(sys.Child("Task").Value()))
+	s.Opcode = uint8(num(sys.Child("Opcode").Value()))
+	s.Keywords = num(sys.Child("Keywords").Value())
+	if v, ok := sys.Child("TimeCreated").Attr("SystemTime"); ok {
+		s.TimeCreated, _ = v.Time()
+	}
+	s.EventRecordID = num(sys.Child("EventRecordID").Value())
+	c := sys.Child("Correlation")
+	s.ActivityID = str(c.Attr("ActivityID"))
+	s.RelatedActivityID = str(c.Attr("RelatedActivityID"))
+	x := sys.Child("Execution")
+	if v, ok := x.Attr("ProcessID"); ok {
+		s.ProcessID = uint32(num(v))
+	}
+	if v, ok := x.Attr("ThreadID"); ok {
+		s.ThreadID = uint32(num(v))
+	}
+	s.Channel = sys.Child("Channel").Text()
+	s.Computer = sys.Child("Computer").Text()
+	s.UserID = str(sys.Child("Security").Attr("UserID"))
+	return s
+}
+
+// Field is one named value of an event's EventData or UserData.
+type Field struct {
+	Name  string
+	Value Value
+}
+
+// EventData returns the EventData as ordered name/value pairs. Data elements
+// without a Name attribute are named param1, param2, ... (as Winlogbeat does);
+// other children (e.g. Binary) keep their element name.
+func (r *Record) EventData() []Field {
+	ed := r.Root.Child("EventData")
+	if ed == nil {
+		return nil
+	}
+	out := make([]Field, 0, len(ed.Children))
+	n := 0
+	for _, c := range ed.Children {
+		name := c.Name
+		if c.Name == "Data" {
+			n++
+			if v, ok := c.Attr("Name"); ok && v.String() != "" {
+				name = v.String()
+			} else {
+				name = "param" + strconv.Itoa(n)
+			}
+		}
+		out = append(out, Field{Name: name, Value: c.Value()})
+	}
+	return out
+}
+
+// UserData returns the children of UserData's first element as name/value pairs
+// (element name to content), in document order.
+func (r *Record) UserData() []Field {
+	ud := r.Root.Child("UserData")
+	if ud == nil || len(ud.Children) == 0 {
+		return nil
+	}
+	top := ud.Children[0]
+	out := make([]Field, 0, len(top.Children))
+	for _, c := range top.Children {
+		out = append(out, Field{Name: c.Name, Value: c.Value()})
+	}
+	return out
+}
