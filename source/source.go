@@ -24,6 +24,8 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/evtx"
+	"github.com/vigilsec/vigil/winlog"
 )
 
 // DefaultMaxRecord is the largest record a Reader accepts unless told
@@ -102,10 +104,18 @@ type Reader struct {
 	arrayBuf []byte
 	elems    [][]byte
 	elemIdx  int
+
+	// EVTX mode: records of a Windows event log file, each normalised to
+	// one ECS document by winlog.Normalize.
+	evr      *evtx.Reader
+	evFile   *os.File // the file evr reads directly, when it is a plain file
+	evSize   int64
+	evPos    int // records and damaged records met so far in the file
+	evtxData []byte
 }
 
 // Open returns a Reader over path: a file, or a directory walked
-// recursively for *.json, *.ndjson, *.jsonl and *.gz files (others are
+// recursively for *.json, *.ndjson, *.jsonl, *.gz and *.evtx files (others are
 // skipped and counted, see SkippedFiles). It fails if path does not exist;
 // a file that exists but cannot be read is reported by the first Next.
 func Open(path string) (*Reader, error) {
@@ -147,7 +157,7 @@ func NewReader(name string, rd io.Reader) *Reader {
 // isEventFile reports whether a directory walk picks up name.
 func isEventFile(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".json", ".ndjson", ".jsonl", ".gz":
+	case ".json", ".ndjson", ".jsonl", ".gz", ".evtx":
 		return true
 	}
 	return false
@@ -287,6 +297,13 @@ func (r *Reader) Next() (rec []byte, pos int, ok bool) {
 			}
 			continue
 		}
+		if r.evr != nil {
+			if rec, pos, ok := r.nextEVTX(); ok {
+				return rec, pos, true
+			}
+			r.finishFile()
+			continue
+		}
 		if r.array {
 			if r.elemIdx >= len(r.elems) {
 				r.finishFile()
@@ -328,6 +345,7 @@ func (r *Reader) openNext() bool {
 				continue
 			}
 			r.closer, rd = f, f
+			r.evFile = f
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				ref = &fileRef{set: &r.set, path: name, fi: fi, f: f, borrowed: true}
 			}
@@ -336,8 +354,9 @@ func (r *Reader) openNext() bool {
 		}
 		r.ref = ref
 		if r.start(name, rd) {
-			if r.ref != nil && (r.array || r.lines != r.raw) {
-				// Records of an array or of gzip have no exact offset.
+			if r.ref != nil && (r.array || r.lines != r.raw || r.evr != nil) {
+				// Records of an array, of gzip or of EVTX (normalised
+				// documents) have no exact offset.
 				r.ref.detach()
 				r.ref = nil
 			}
@@ -373,6 +392,9 @@ func (r *Reader) start(name string, rd io.Reader) bool {
 		}
 		r.zbr = resetBuf(r.zbr, r.gz)
 		r.lines = r.zbr
+	}
+	if magic, _ := r.lines.Peek(len(evtxMagic)); bytes.Equal(magic, evtxMagic) {
+		return r.startEVTX(name)
 	}
 	if firstByte(r.lines) != '[' {
 		return true
@@ -422,6 +444,11 @@ func (r *Reader) finishFile() {
 		r.arrayBuf = nil
 	}
 	r.elems = r.elems[:0]
+	r.evr = nil
+	r.evFile = nil
+	if cap(r.evtxData) > bufSize {
+		r.evtxData = nil
+	}
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -667,4 +694,81 @@ func reopen(path string, fi os.FileInfo) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// evtxMagic starts every EVTX file.
+var evtxMagic = []byte("ElfFile\x00")
+
+// startEVTX opens the current input as an EVTX file: a plain file is read
+// in place, anything else (a stream, gzip) is read into memory first.
+func (r *Reader) startEVTX(name string) bool {
+	var ra io.ReaderAt
+	var size int64
+	if r.evFile != nil && r.lines == r.raw {
+		fi, err := r.evFile.Stat()
+		if err == nil && fi.Mode().IsRegular() {
+			ra, size = r.evFile, fi.Size()
+		}
+	}
+	if ra == nil {
+		var err error
+		r.evtxData, err = readAll(r.evtxData[:0], r.lines)
+		if err != nil {
+			r.report(&Error{File: name, Err: err})
+			return false
+		}
+		ra, size = bytes.NewReader(r.evtxData), int64(len(r.evtxData))
+		r.evFile = nil
+	}
+	evr, err := evtx.NewReader(ra, size, name)
+	if err != nil {
+		r.report(&Error{File: name, Err: err})
+		return false
+	}
+	r.evr, r.evSize, r.evPos = evr, size, 0
+	return true
+}
+
+// nextEVTX returns the next record of the EVTX file as one ECS document;
+// false at its end. Damaged chunks and records are reported and skipped:
+// chunk problems with Line 0, record problems with the record's ordinal.
+func (r *Reader) nextEVTX() ([]byte, int, bool) {
+	for {
+		rec, err := r.evr.Next()
+		if err == io.EOF {
+			if r.evFile != nil {
+				r.count.n = r.evSize
+			}
+			return nil, 0, false
+		}
+		if err != nil {
+			var ce *evtx.ChunkError
+			var re *evtx.RecordError
+			switch {
+			case errors.As(err, &ce):
+				if ce.Chunk < 0 {
+					r.report(&Error{File: r.name, Err: fmt.Errorf("evtx file header: %v", ce.Err)})
+				} else {
+					r.report(&Error{File: r.name, Err: fmt.Errorf("evtx chunk %d at offset %#x skipped: %v", ce.Chunk, ce.Offset, ce.Err)})
+				}
+			case errors.As(err, &re):
+				r.evPos++
+				r.report(&Error{File: r.name, Line: r.evPos, Err: fmt.Errorf("evtx record (chunk %d, offset %#x, id %d) skipped: %v", re.Chunk, re.Offset, re.ID, re.Err)})
+			default:
+				r.report(&Error{File: r.name, Err: err})
+				return nil, 0, false
+			}
+			continue
+		}
+		r.evPos++
+		if r.evFile != nil && rec.Offset > r.count.n {
+			r.count.n = rec.Offset // progress: how far into the file the records are
+		}
+		doc, err := winlog.Normalize(rec, r.name)
+		if err != nil {
+			r.report(&Error{File: r.name, Line: r.evPos, Err: err})
+			continue
+		}
+		return doc, r.evPos, true
+	}
 }

@@ -122,7 +122,7 @@ Commands:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, msg: err.Error()}
 	})
-	root.AddCommand(newEQLCmd(e), newHuntCmd(e), newRulesCmd(e))
+	root.AddCommand(newEQLCmd(e), newHuntCmd(e), newNormalizeCmd(e), newRulesCmd(e))
 	return root
 }
 

@@ -1,0 +1,175 @@
+package winlog
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// val is one JSON value of a doc: a string, an integer, an array of strings
+// or an object (kind says which), kept unboxed to spare allocations.
+type val struct {
+	kind byte // 's' string, 'i' integer, 'a' array of strings, 'o' object
+	s    string
+	n    int64
+	a    []string
+	o    *doc
+}
+
+// doc is an ordered JSON object under construction. Keys keep their
+// insertion order.
+type doc struct {
+	keys []string
+	vals []val
+}
+
+func newDoc() *doc { return &doc{keys: make([]string, 0, 8), vals: make([]val, 0, 8)} }
+
+// obj returns the child object at key, creating it.
+func (d *doc) obj(key string) *doc {
+	for i, k := range d.keys {
+		if k == key {
+			if d.vals[i].kind != 'o' {
+				d.vals[i] = val{kind: 'o', o: newDoc()}
+			}
+			return d.vals[i].o
+		}
+	}
+	c := newDoc()
+	d.keys = append(d.keys, key)
+	d.vals = append(d.vals, val{kind: 'o', o: c})
+	return c
+}
+
+// put sets a dotted path (a.b.c) to v, replacing an existing value.
+func (d *doc) put(path string, v val) {
+	for {
+		i := strings.IndexByte(path, '.')
+		if i < 0 {
+			break
+		}
+		d = d.obj(path[:i])
+		path = path[i+1:]
+	}
+	d.putKey(path, v)
+}
+
+// putKey sets one literal key (which may contain dots) to v.
+func (d *doc) putKey(key string, v val) {
+	for i, k := range d.keys {
+		if k == key {
+			d.vals[i] = v
+			return
+		}
+	}
+	d.keys = append(d.keys, key)
+	d.vals = append(d.vals, v)
+}
+
+// set sets path to a string.
+func (d *doc) set(path, s string) { d.put(path, val{kind: 's', s: s}) }
+
+// setInt sets path to an integer.
+func (d *doc) setInt(path string, n int64) { d.put(path, val{kind: 'i', n: n}) }
+
+// setList sets path to an array of strings.
+func (d *doc) setList(path string, a []string) { d.put(path, val{kind: 'a', a: a}) }
+
+// setKey sets one literal key (which may contain dots) to a string.
+func (d *doc) setKey(key, s string) { d.putKey(key, val{kind: 's', s: s}) }
+
+// str sets path to s when s is not empty.
+func (d *doc) str(path, s string) {
+	if s != "" {
+		d.set(path, s)
+	}
+}
+
+func (d *doc) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for i, k := range d.keys {
+		v := &d.vals[i]
+		if v.kind == 'o' && len(v.o.keys) == 0 {
+			continue // empty objects are left out
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, k)
+		b = append(b, ':')
+		switch v.kind {
+		case 's':
+			b = appendString(b, v.s)
+		case 'i':
+			b = strconv.AppendInt(b, v.n, 10)
+		case 'a':
+			b = append(b, '[')
+			for j, s := range v.a {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, s)
+			}
+			b = append(b, ']')
+		case 'o':
+			b = v.o.appendJSON(b)
+		default:
+			b = append(b, "null"...)
+		}
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,501 @@
+// Package winlog turns Windows event log records (from package evtx) into
+// the ECS documents Elastic's Windows and System integrations produce: first
+// the Winlogbeat / Elastic Agent `winlog.*` shape, then the ECS mapping the
+// ingest pipelines apply (today: Sysmon event 1 and Security event 4688).
+//
+// Data streams: Elastic Agent routes the Security channel to
+// logs-system.security-default and Microsoft-Windows-Sysmon/Operational to
+// logs-windows.sysmon_operational-default; every other channel goes to
+// logs-windows.forwarded-default, the data stream of the Windows
+// integration's "forwarded" input, which is where Elastic's rules look for
+// Windows events of other channels. Documents carry both `_index` and
+// `data_stream.*`, so rule index patterns gate them as in Elasticsearch.
+//
+// host.os.type/family "windows" are set on every document: Elastic's
+// pipelines do not set them (the agent's host metadata does) and Windows
+// rules depend on them.
+package winlog
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/evtx"
+)
+
+// Channels and the data streams their documents go to.
+const (
+	SecurityChannel = "Security"
+	SysmonChannel   = "Microsoft-Windows-Sysmon/Operational"
+
+	SecurityDataset  = "system.security"
+	SysmonDataset    = "windows.sysmon_operational"
+	ForwardedDataset = "windows.forwarded"
+)
+
+// Dataset returns the data_stream.dataset for a channel.
+func Dataset(channel string) string {
+	switch {
+	case strings.EqualFold(channel, SecurityChannel):
+		return SecurityDataset
+	case strings.EqualFold(channel, SysmonChannel):
+		return SysmonDataset
+	}
+	return ForwardedDataset
+}
+
+// Normalize returns one ECS JSON document (no trailing newline) for rec.
+// file names the source file in log.file.path; it may be empty.
+func Normalize(rec *evtx.Record, file string) ([]byte, error) {
+	if rec == nil || rec.Root == nil {
+		return nil, fmt.Errorf("winlog: no event")
+	}
+	if rec.Root.Child("System") == nil {
+		return nil, fmt.Errorf("winlog: record %d has no System element", rec.ID)
+	}
+	sys := rec.System()
+	d := newDoc()
+
+	ts := sys.TimeCreated
+	if ts.IsZero() {
+		ts = rec.Time
+	}
+	dataset := Dataset(sys.Channel)
+	index := "logs-" + dataset + "-default"
+	d.set("_index", index)
+	d.set("@timestamp", isoMillis(ts))
+
+	// Event data, rendered as Winlogbeat does (all values strings).
+	fields := rec.EventData()
+	names := make([]string, 0, len(fields))
+	vals := make([]string, 0, len(fields))
+	for _, f := range fields {
+		s, ok := Render(f.Value)
+		if !ok {
+			continue
+		}
+		names = append(names, f.Name)
+		vals = append(vals, s)
+	}
+	get := func(name string) string {
+		for i, n := range names {
+			if n == name {
+				return vals[i]
+			}
+		}
+		return ""
+	}
+
+	code := strconv.FormatUint(uint64(sys.EventID), 10)
+	ev := d.obj("event")
+	ev.set("kind", "event")
+	ev.set("code", code)
+	ev.str("provider", sys.ProviderName)
+	ev.set("dataset", dataset)
+
+	host := d.obj("host")
+	host.str("name", sys.Computer)
+	host.set("os.type", "windows")
+	host.set("os.family", "windows")
+
+	if file != "" {
+		d.set("log.file.path", file)
+	}
+	d.set("log.level", levelName(sys.Level))
+
+	ds := d.obj("data_stream")
+	ds.set("type", "logs")
+	ds.set("dataset", dataset)
+	ds.set("namespace", "default")
+
+	// The pipelines' ECS mapping; it also says which event_data entries were
+	// renamed away.
+	var renamed []string
+	isSysmon := dataset == SysmonDataset
+	isSecurity := dataset == SecurityDataset
+	switch {
+	case isSysmon && sys.EventID == 1:
+		mapSysmon1(d, get)
+		renamed = sysmon1Renamed
+	case isSecurity && sys.EventID == 4688:
+		mapSecurity4688(d, get)
+		renamed = security4688Renamed
+	}
+	if isSysmon && sys.UserID != "" {
+		d.set("user.id", sys.UserID)
+	}
+
+	w := d.obj("winlog")
+	w.str("channel", sys.Channel)
+	w.set("event_id", code)
+	w.str("provider_name", sys.ProviderName)
+	if sys.ProviderGUID != "" {
+		w.set("provider_guid", strings.ToUpper(sys.ProviderGUID))
+	}
+	w.str("computer_name", sys.Computer)
+	w.set("record_id", strconv.FormatUint(sys.EventRecordID, 10))
+	w.setInt("version", int64(sys.Version))
+	w.set("opcode", opcodeName(sys.Opcode))
+	w.set("level", levelName(sys.Level))
+	w.set("task", taskName(sys))
+	if kw := keywordNames(sys.Keywords); len(kw) > 0 {
+		w.setList("keywords", kw)
+		if o := outcome(sys.Keywords); o != "" {
+			w.set("outcome", o)
+			if isSecurity {
+				ev.set("outcome", o)
+			}
+		}
+	}
+	w.set("time_created", isoMillis(sys.TimeCreated))
+	if sys.ProcessID != 0 || sys.ThreadID != 0 {
+		w.setInt("process.pid", int64(sys.ProcessID))
+		w.setInt("process.thread.id", int64(sys.ThreadID))
+	}
+	if sys.UserID != "" {
+		w.set("user.identifier", sys.UserID)
+	}
+	if sys.ActivityID != "" {
+		w.set("activity_id", strings.ToUpper(sys.ActivityID))
+	}
+	if sys.RelatedActivityID != "" {
+		w.set("related_activity_id", strings.ToUpper(sys.RelatedActivityID))
+	}
+	edata := w.obj("event_data")
+	for i, n := range names {
+		v := vals[i]
+		if dropped(v) || slices.Contains(renamed, n) {
+			continue
+		}
+		edata.setKey(n, v)
+	}
+	if ud := rec.UserData(); len(ud) > 0 {
+		u := w.obj("user_data")
+		for _, f := range ud {
+			if s, ok := Render(f.Value); ok {
+				u.setKey(f.Name, s)
+			}
+		}
+	}
+	return d.appendJSON(make([]byte, 0, 2048)), nil
+}
+
+// dropped reports the event_data values Elastic's pipelines remove.
+func dropped(v string) bool {
+	return v == "" || v == "-" || v == "{00000000-0000-0000-0000-000000000000}"
+}
+
+// isoMillis is ISO-8601 UTC with milliseconds, as Elasticsearch stores @timestamp.
+func isoMillis(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// Render renders a typed value as Windows' XML rendering (which Winlogbeat
+// reads) writes it: integers in decimal, hex types as 0x with no padding,
+// GUIDs upper-case in braces, SIDs as S-1-..., times as ISO-8601 with 7
+// fractional digits, booleans as true/false, binary as upper-case hex. ok is
+// false for a null value. Arrays are joined with commas.
+func Render(v evtx.Value) (string, bool) {
+	switch v.Type {
+	case evtx.NullType:
+		return "", false
+	case evtx.StringType, evtx.AnsiStringType:
+		return v.Str, true
+	case evtx.Hex32Type, evtx.Hex64Type, evtx.SizeTType:
+		return "0x" + strconv.FormatUint(v.Num, 16), true
+	case evtx.GUIDType:
+		return strings.ToUpper(evtx.GUIDString(v.Raw)), true
+	case evtx.BoolType:
+		if v.Num != 0 {
+			return "true", true
+		}
+		return "false", true
+	case evtx.Real32Type:
+		return strconv.FormatFloat(float64(math.Float32frombits(uint32(v.Num))), 'g', -1, 32), true
+	case evtx.Real64Type:
+		return strconv.FormatFloat(math.Float64frombits(v.Num), 'g', -1, 64), true
+	case evtx.FileTimeType, evtx.SysTimeType:
+		t, ok := v.Time()
+		if !ok {
+			return "", false
+		}
+		return t.UTC().Format("2006-01-02T15:04:05.0000000Z"), true
+	}
+	if v.Type&evtx.ArrayFlag != 0 {
+		items := v.Items()
+		parts := make([]string, 0, len(items))
+		for _, it := range items {
+			if s, ok := Render(it); ok {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, ","), true
+	}
+	// Integers, SIDs, binary, nested XML: the evtx rendering is Windows'.
+	return v.String(), true
+}
+
+func levelName(l uint8) string {
+	switch l {
+	case 1:
+		return "critical"
+	case 2:
+		return "error"
+	case 3:
+		return "warning"
+	case 5:
+		return "verbose"
+	}
+	return "information" // 0 (LogAlways, as Security events use) and 4
+}
+
+func opcodeName(o uint8) string {
+	switch o {
+	case 0:
+		return "Info"
+	case 1:
+		return "Start"
+	case 2:
+		return "Stop"
+	case 3:
+		return "DCStart"
+	case 4:
+		return "DCStop"
+	case 7:
+		return "Resume"
+	case 8:
+		return "Suspend"
+	case 9:
+		return "Send"
+	case 240:
+		return "Receive"
+	}
+	return strconv.Itoa(int(o))
+}
+
+// taskName is the task's display name where known (the message catalogue is
+// not available off Windows), else its number.
+func taskName(sys evtx.System) string {
+	switch {
+	case sys.ProviderName == "Microsoft-Windows-Sysmon" && sys.Task == 1:
+		return "Process Create (rule: ProcessCreate)"
+	case sys.ProviderName == "Microsoft-Windows-Security-Auditing":
+		switch sys.Task {
+		case 13312:
+			return "Process Creation"
+		case 13313:
+			return "Process Termination"
+		case 13824:
+			return "User Account Management"
+		case 13826:
+			return "Security Group Management"
+		case 12544:
+			return "Logon"
+		case 12800:
+			return "File System"
+		}
+	}
+	return strconv.Itoa(int(sys.Task))
+}
+
+const (
+	kwAuditFailure = 0x0010000000000000
+	kwAuditSuccess = 0x0020000000000000
+	kwClassic      = 0x0080000000000000
+)
+
+func keywordNames(k uint64) []string {
+	var out []string
+	if k&kwAuditSuccess != 0 {
+		out = append(out, "Audit Success")
+	}
+	if k&kwAuditFailure != 0 {
+		out = append(out, "Audit Failure")
+	}
+	if k&kwClassic != 0 {
+		out = append(out, "Classic")
+	}
+	return out
+}
+
+func outcome(k uint64) string {
+	switch {
+	case k&kwAuditSuccess != 0:
+		return "success"
+	case k&kwAuditFailure != 0:
+		return "failure"
+	}
+	return ""
+}
+
+// afterBackslash is the text after the last '\' (the pipelines' name rule),
+// or "" when there is none.
+func afterBackslash(p string) string {
+	i := strings.LastIndexByte(p, '\\')
+	if i < 0 {
+		return ""
+	}
+	return p[i+1:]
+}
+
+// parsePID decodes a pid as Java's Long.decode does (decimal or 0x hex).
+func parsePID(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	var n uint64
+	var err error
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		n, err = strconv.ParseUint(s[2:], 16, 63)
+	} else {
+		n, err = strconv.ParseUint(s, 10, 63)
+	}
+	return int64(n), err == nil
+}
+
+// sysmon1Renamed is what the Sysmon pipeline renames away from event_data.
+// Company, Description, FileVersion and Product are copied to process.pe.*,
+// not renamed (the Winlogbeat golden keeps them in event_data).
+var sysmon1Renamed = []string{"UtcTime", "ProcessGuid", "ProcessId", "Image", "CommandLine", "CurrentDirectory",
+	"ParentProcessGuid", "ParentProcessId", "ParentImage", "ParentCommandLine", "OriginalFileName",
+	"Hashes", "User"}
+
+// security4688Renamed is what the 4688 script renames away from event_data.
+var security4688Renamed = []string{"NewProcessId", "NewProcessName", "ParentProcessName"}
+
+func mapSysmon1(d *doc, get func(string) string) {
+	if t, err := time.Parse("2006-01-02 15:04:05.999", get("UtcTime")); err == nil {
+		d.set("@timestamp", isoMillis(t))
+	}
+	d.setList("event.category", []string{"process"})
+	d.setList("event.type", []string{"start"})
+	d.set("event.action", "Process creation")
+
+	p := d.obj("process")
+	p.str("entity_id", get("ProcessGuid"))
+	if pid, ok := parsePID(get("ProcessId")); ok {
+		p.setInt("pid", pid)
+	}
+	exe := get("Image")
+	p.str("executable", exe)
+	if cl := get("CommandLine"); cl != "" {
+		p.set("command_line", cl)
+		args := CommandLineToArgv(cl)
+		p.setList("args", args)
+		p.setInt("args_count", int64(len(args)))
+	}
+	p.str("working_directory", get("CurrentDirectory"))
+	p.str("name", afterBackslash(exe))
+	pe := p.obj("pe")
+	pe.str("original_file_name", get("OriginalFileName"))
+	pe.str("company", get("Company"))
+	pe.str("description", get("Description"))
+	pe.str("file_version", get("FileVersion"))
+	pe.str("product", get("Product"))
+
+	pp := p.obj("parent")
+	pp.str("entity_id", get("ParentProcessGuid"))
+	if pid, ok := parsePID(get("ParentProcessId")); ok {
+		pp.setInt("pid", pid)
+	}
+	pexe := get("ParentImage")
+	pp.str("executable", pexe)
+	if cl := get("ParentCommandLine"); cl != "" {
+		pp.set("command_line", cl)
+		args := CommandLineToArgv(cl)
+		pp.setList("args", args)
+		pp.setInt("args_count", int64(len(args)))
+	}
+	pp.str("name", afterBackslash(pexe))
+
+	var hashes []string
+	for _, kv := range strings.Split(get("Hashes"), ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(v))
+		if v == "" || strings.Trim(v, "0") == "" {
+			continue
+		}
+		if k == "imphash" {
+			pe.set("imphash", v)
+		} else {
+			p.set("hash."+k, v)
+		}
+		hashes = append(hashes, v)
+	}
+	if len(hashes) > 0 {
+		d.setList("related.hash", hashes)
+	}
+	if dom, name, ok := strings.Cut(get("User"), `\`); ok && !strings.Contains(name, `\`) {
+		d.str("user.domain", dom)
+		d.str("user.name", name)
+		if name != "" {
+			d.setList("related.user", []string{name})
+		}
+	}
+}
+
+func mapSecurity4688(d *doc, get func(string) string) {
+	d.setList("event.category", []string{"process"})
+	d.setList("event.type", []string{"start"})
+	d.set("event.action", "created-process")
+
+	p := d.obj("process")
+	exe := get("NewProcessName")
+	if cl := get("CommandLine"); cl != "" {
+		p.setList("args", Split4688(cl))
+		p.set("command_line", cl)
+	}
+	p.str("executable", exe)
+	p.str("name", afterBackslash(exe))
+	if pid, ok := parsePID(get("NewProcessId")); ok {
+		p.setInt("pid", pid)
+	}
+	pp := p.obj("parent")
+	if pexe := get("ParentProcessName"); pexe != "" && pexe != "-" {
+		pp.set("executable", pexe)
+		pp.str("name", afterBackslash(pexe))
+	}
+	if pid, ok := parsePID(get("ProcessId")); ok {
+		pp.setInt("pid", pid)
+	}
+
+	u := d.obj("user")
+	var related []string
+	if v := get("SubjectDomainName"); !dropped(v) {
+		u.set("domain", v)
+	}
+	if v := get("SubjectUserSid"); !dropped(v) {
+		u.set("id", v)
+	}
+	if v := get("SubjectUserName"); !dropped(v) {
+		u.set("name", v)
+		related = append(related, v)
+	}
+	eff := u.obj("effective")
+	if v := get("TargetDomainName"); !dropped(v) {
+		eff.set("domain", v)
+	}
+	if v := get("TargetUserSid"); !dropped(v) {
+		eff.set("id", v)
+	}
+	if v := get("TargetUserName"); !dropped(v) {
+		eff.set("name", v)
+		if len(related) == 0 || related[0] != v {
+			related = append(related, v)
+		}
+	}
+	if len(related) > 0 {
+		d.setList("related.user", related)
+	}
+	if v := get("SubjectLogonId"); !dropped(v) {
+		d.set("winlog.logon.id", v)
+	}
+}
