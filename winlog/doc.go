@@ -9,7 +9,7 @@ import (
 // val is one JSON value of a doc: a string, an integer, an array of strings
 // or an object (kind says which), kept unboxed to spare allocations.
 type val struct {
-	kind byte // 's' string, 'i' integer, 'a' array of strings, 'o' object
+	kind byte // 's' string, 'i' integer, 'a' array of strings, 'o' object, 'O' array of objects (o's values), 'b' boolean (n != 0)
 	s    string
 	n    int64
 	a    []string
@@ -75,6 +75,24 @@ func (d *doc) setInt(path string, n int64) { d.put(path, val{kind: 'i', n: n}) }
 // setList sets path to an array of strings.
 func (d *doc) setList(path string, a []string) { d.put(path, val{kind: 'a', a: a}) }
 
+// setObjs sets path to an array of objects.
+func (d *doc) setObjs(path string, objs []*doc) {
+	arr := &doc{vals: make([]val, len(objs))}
+	for i, o := range objs {
+		arr.vals[i] = val{kind: 'o', o: o}
+	}
+	d.put(path, val{kind: 'O', o: arr})
+}
+
+// setBool sets path to a boolean.
+func (d *doc) setBool(path string, b bool) {
+	v := val{kind: 'b'}
+	if b {
+		v.n = 1
+	}
+	d.put(path, v)
+}
+
 // setKey sets one literal key (which may contain dots) to a string.
 func (d *doc) setKey(key, s string) { d.putKey(key, val{kind: 's', s: s}) }
 
@@ -115,6 +133,21 @@ func (d *doc) appendJSON(b []byte) []byte {
 			b = append(b, ']')
 		case 'o':
 			b = v.o.appendJSON(b)
+		case 'O':
+			b = append(b, '[')
+			for j := range v.o.vals {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = v.o.vals[j].o.appendJSON(b)
+			}
+			b = append(b, ']')
+		case 'b':
+			if v.n != 0 {
+				b = append(b, "true"...)
+			} else {
+				b = append(b, "false"...)
+			}
 		default:
 			b = append(b, "null"...)
 		}
@@ -172,4 +205,36 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// getStr returns the string at a dotted path, or "".
+func (d *doc) getStr(path string) string {
+	for {
+		i := strings.IndexByte(path, '.')
+		key := path
+		if i >= 0 {
+			key = path[:i]
+		}
+		var v *val
+		for j, k := range d.keys {
+			if k == key {
+				v = &d.vals[j]
+				break
+			}
+		}
+		if v == nil {
+			return ""
+		}
+		if i < 0 {
+			if v.kind == 's' {
+				return v.s
+			}
+			return ""
+		}
+		if v.kind != 'o' {
+			return ""
+		}
+		d = v.o
+		path = path[i+1:]
+	}
 }

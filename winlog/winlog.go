@@ -1,7 +1,11 @@
 // Package winlog turns Windows event log records (from package evtx) into
 // the ECS documents Elastic's Windows and System integrations produce: first
 // the Winlogbeat / Elastic Agent `winlog.*` shape, then the ECS mapping the
-// ingest pipelines apply (today: Sysmon event 1 and Security event 4688).
+// ingest pipelines apply: Sysmon events 1 to 29 and 255, the IDs of the
+// pipeline's table (sysmon.go), and Security events 4688, 1102,
+// 4624, 4625, 4648, 4672, 4697, 4698, 4702, 4720, 4722, 4724, 4725, 4726,
+// 4728, 4732, 4738, 5140 and 5145 (security.go). Other event IDs keep the
+// winlog shape with event.code/kind/provider only.
 //
 // Data streams: Elastic Agent routes the Security channel to
 // logs-system.security-default and Microsoft-Windows-Sysmon/Operational to
@@ -115,15 +119,26 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 	// The pipelines' ECS mapping; it also says which event_data entries were
 	// renamed away.
 	var renamed []string
+	var sysmonMappedID uint32 // non-zero when the Sysmon mapping ran
 	isSysmon := dataset == SysmonDataset
 	isSecurity := dataset == SecurityDataset
 	switch {
-	case isSysmon && sys.EventID == 1:
-		mapSysmon1(d, get)
-		renamed = sysmon1Renamed
+	case isSysmon && sysmonMapped(sys.EventID):
+		mapSysmon(d, sys.EventID, names, vals)
+		sysmonMappedID = sys.EventID
 	case isSecurity && sys.EventID == 4688:
 		mapSecurity4688(d, get)
 		renamed = security4688Renamed
+	case isSecurity && securityMapped[sys.EventID]:
+		renamed = mapSecurity(d, sys.EventID, get, func(name string) string {
+			for _, f := range rec.UserData() {
+				if f.Name == name {
+					s, _ := Render(f.Value)
+					return s
+				}
+			}
+			return ""
+		})
 	}
 	if isSysmon && sys.UserID != "" {
 		d.set("user.id", sys.UserID)
@@ -168,7 +183,7 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 	edata := w.obj("event_data")
 	for i, n := range names {
 		v := vals[i]
-		if dropped(v) || slices.Contains(renamed, n) {
+		if dropped(v) || slices.Contains(renamed, n) || (sysmonMappedID != 0 && sysmonRemovedName(sysmonMappedID, n)) {
 			continue
 		}
 		edata.setKey(n, v)
@@ -358,89 +373,8 @@ func parsePID(s string) (int64, bool) {
 	return int64(n), err == nil
 }
 
-// sysmon1Renamed is what the Sysmon pipeline renames away from event_data.
-// Company, Description, FileVersion and Product are copied to process.pe.*,
-// not renamed (the Winlogbeat golden keeps them in event_data).
-var sysmon1Renamed = []string{"UtcTime", "ProcessGuid", "ProcessId", "Image", "CommandLine", "CurrentDirectory",
-	"ParentProcessGuid", "ParentProcessId", "ParentImage", "ParentCommandLine", "OriginalFileName",
-	"Hashes", "User"}
-
 // security4688Renamed is what the 4688 script renames away from event_data.
 var security4688Renamed = []string{"NewProcessId", "NewProcessName", "ParentProcessName"}
-
-func mapSysmon1(d *doc, get func(string) string) {
-	if t, err := time.Parse("2006-01-02 15:04:05.999", get("UtcTime")); err == nil {
-		d.set("@timestamp", isoMillis(t))
-	}
-	d.setList("event.category", []string{"process"})
-	d.setList("event.type", []string{"start"})
-	d.set("event.action", "Process creation")
-
-	p := d.obj("process")
-	p.str("entity_id", get("ProcessGuid"))
-	if pid, ok := parsePID(get("ProcessId")); ok {
-		p.setInt("pid", pid)
-	}
-	exe := get("Image")
-	p.str("executable", exe)
-	if cl := get("CommandLine"); cl != "" {
-		p.set("command_line", cl)
-		args := CommandLineToArgv(cl)
-		p.setList("args", args)
-		p.setInt("args_count", int64(len(args)))
-	}
-	p.str("working_directory", get("CurrentDirectory"))
-	p.str("name", afterBackslash(exe))
-	pe := p.obj("pe")
-	pe.str("original_file_name", get("OriginalFileName"))
-	pe.str("company", get("Company"))
-	pe.str("description", get("Description"))
-	pe.str("file_version", get("FileVersion"))
-	pe.str("product", get("Product"))
-
-	pp := p.obj("parent")
-	pp.str("entity_id", get("ParentProcessGuid"))
-	if pid, ok := parsePID(get("ParentProcessId")); ok {
-		pp.setInt("pid", pid)
-	}
-	pexe := get("ParentImage")
-	pp.str("executable", pexe)
-	if cl := get("ParentCommandLine"); cl != "" {
-		pp.set("command_line", cl)
-		args := CommandLineToArgv(cl)
-		pp.setList("args", args)
-		pp.setInt("args_count", int64(len(args)))
-	}
-	pp.str("name", afterBackslash(pexe))
-
-	var hashes []string
-	for _, kv := range strings.Split(get("Hashes"), ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			continue
-		}
-		k, v = strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(v))
-		if v == "" || strings.Trim(v, "0") == "" {
-			continue
-		}
-		if k == "imphash" {
-			pe.set("imphash", v)
-		} else {
-			p.set("hash."+k, v)
-		}
-		hashes = append(hashes, v)
-	}
-	if len(hashes) > 0 {
-		d.setList("related.hash", hashes)
-	}
-	if dom, name, ok := strings.Cut(get("User"), `\`); ok && !strings.Contains(name, `\`) {
-		d.str("user.domain", dom)
-		d.str("user.name", name)
-		if name != "" {
-			d.setList("related.user", []string{name})
-		}
-	}
-}
 
 func mapSecurity4688(d *doc, get func(string) string) {
 	d.setList("event.category", []string{"process"})
