@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/vigilsec/vigil/event"
 )
 
 // jv is a JSON value that keeps object key order and number text, so that
@@ -379,43 +381,6 @@ func (v *jv) render(b *bytes.Buffer) {
 	}
 }
 
-// writeJSONString writes s as JSON.stringify does: only quotes,
-// backslashes and control characters are escaped (not <, > or &).
-func writeJSONString(b *bytes.Buffer, s string) {
-	const hexDigits = "0123456789abcdef"
-	b.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b.WriteString(s[start:i])
-		switch c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
-}
-
 // num returns the value of a number as JavaScript reads it (a double).
 func (v *jv) num() float64 {
 	f, err := strconv.ParseFloat(v.s, 64)
@@ -492,4 +457,9 @@ func (v *jv) jsString() string {
 		return strings.Join(parts, ",")
 	}
 	return "[object Object]"
+}
+
+// writeJSONString writes s as a JSON string (JSON.stringify's escaping).
+func writeJSONString(b *bytes.Buffer, s string) {
+	b.Write(event.AppendJSONString(b.AvailableBuffer(), s))
 }

@@ -1,9 +1,9 @@
 package winlog
 
 import (
+	"github.com/vigilsec/vigil/event"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // val is one JSON value of a doc: a string, an integer, an array of strings
@@ -115,11 +115,11 @@ func (d *doc) appendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, k)
+		b = event.AppendJSONString(b, k)
 		b = append(b, ':')
 		switch v.kind {
 		case 's':
-			b = appendString(b, v.s)
+			b = event.AppendJSONString(b, v.s)
 		case 'i':
 			b = strconv.AppendInt(b, v.n, 10)
 		case 'a':
@@ -128,7 +128,7 @@ func (d *doc) appendJSON(b []byte) []byte {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, s)
+				b = event.AppendJSONString(b, s)
 			}
 			b = append(b, ']')
 		case 'o':
@@ -153,58 +153,6 @@ func (d *doc) appendJSON(b []byte) []byte {
 		}
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // getStr returns the string at a dotted path, or "".

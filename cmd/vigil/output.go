@@ -120,54 +120,6 @@ func writeValue(w *bufio.Writer, v event.Value) {
 	}
 }
 
-const hexDigits = "0123456789abcdef"
-
-// writeString writes s as a JSON string; invalid UTF-8 becomes U+FFFD as
-// with encoding/json, so the output is always valid JSON.
-func writeString(w *bufio.Writer, s string) {
-	w.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			w.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				w.WriteByte('\\')
-				w.WriteByte(c)
-			case '\n':
-				w.WriteString(`\n`)
-			case '\r':
-				w.WriteString(`\r`)
-			case '\t':
-				w.WriteString(`\t`)
-			default:
-				w.WriteString(`\u00`)
-				w.WriteByte(hexDigits[c>>4])
-				w.WriteByte(hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			w.WriteString(s[start:i])
-			w.WriteString(`\ufffd`)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	w.WriteString(s[start:])
-	w.WriteByte('"')
-}
-
 // tableWriter renders results for a person at a terminal.
 type tableWriter struct {
 	w        *bufio.Writer
@@ -429,3 +381,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// writeString writes s as a JSON string.
+func writeString(w *bufio.Writer, s string) { w.Write(event.AppendJSONString(w.AvailableBuffer(), s)) }
