@@ -175,30 +175,15 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 		paths = []string{"-"}
 	}
 	inputs := make([]input, 0, len(paths))
-	total, sizeKnown := int64(0), true
-	for i, p := range paths {
-		in := input{m: matchers[0]}
+	for i, rd := range openInputs(e, paths, sink, &st) {
+		if rd == nil {
+			continue
+		}
+		in := input{rd: rd, m: matchers[0]}
 		if len(matchers) > 1 {
 			in.m = matchers[i]
 		}
-		if p == "-" {
-			in.rd = source.NewReader("stdin", e.stdin)
-		} else if in.rd, err = source.Open(p); err != nil {
-			sink.printf("%s\n", pathError(p, err))
-			st.unreadable++
-			continue
-		}
-		if sz := in.rd.Size(); sz >= 0 {
-			total += sz
-		} else {
-			sizeKnown = false
-		}
 		inputs = append(inputs, in)
-	}
-
-	_, stderrTTY := terminal(e.stderr)
-	if stderrTTY && sizeKnown && total > 0 {
-		sink.bar = progress.New(e.stderr, total)
 	}
 
 	runner := prog.NewRunner()
@@ -248,7 +233,7 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("writing results: %v", err)}
 	}
 
-	if stderrTTY || f.stats {
+	if _, stderrTTY := terminal(e.stderr); stderrTTY || f.stats {
 		printSummary(sink, &st, runner, prog, time.Since(start))
 	}
 	if st.malformed > 0 || st.unreadable > 0 || finishErr != nil {

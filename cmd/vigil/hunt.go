@@ -16,7 +16,6 @@ import (
 
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/event"
-	"github.com/vigilsec/vigil/internal/progress"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/schema"
 	"github.com/vigilsec/vigil/source"
@@ -179,29 +178,14 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
-	var readers []*source.Reader
-	total, sizeKnown := int64(0), true
 	var st stats
-	for _, p := range paths {
-		var rd *source.Reader
-		if p == "-" {
-			rd = source.NewReader("stdin", e.stdin)
-		} else if rd, err = source.Open(p); err != nil {
-			sink.printf("%s\n", pathError(p, err))
-			st.unreadable++
-			continue
+	var readers []*source.Reader
+	for _, rd := range openInputs(e, paths, sink, &st) {
+		if rd != nil {
+			readers = append(readers, rd)
 		}
-		if sz := rd.Size(); sz >= 0 {
-			total += sz
-		} else {
-			sizeKnown = false
-		}
-		readers = append(readers, rd)
 	}
 	_, stderrTTY := terminal(e.stderr)
-	if stderrTTY && sizeKnown && total > 0 {
-		sink.bar = progress.New(e.stderr, total)
-	}
 
 	// Alerts stream out as they are found (memory does not grow with
 	// them): NDJSON is written at once; table and csv keep one small row

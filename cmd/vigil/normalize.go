@@ -54,16 +54,11 @@ func runNormalize(e *env, paths []string) error {
 		fmt.Fprintf(e.stderr, "%v\n", err)
 	}
 	for _, p := range paths {
-		var rd *source.Reader
-		if p == "-" {
-			rd = source.NewReader("stdin", e.stdin)
-		} else {
-			var err error
-			if rd, err = source.Open(p); err != nil {
-				errs++
-				fmt.Fprintf(e.stderr, "%s\n", pathError(p, err))
-				continue
-			}
+		rd, err := openInput(e, p)
+		if err != nil {
+			errs++
+			fmt.Fprintf(e.stderr, "%s\n", pathError(p, err))
+			continue
 		}
 		rd.OnError = onError
 		for {

@@ -9,8 +9,43 @@ import (
 
 	"github.com/vigilsec/vigil/eql"
 	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/internal/progress"
 	"github.com/vigilsec/vigil/source"
 )
+
+// openInputs opens each PATH ("-": stdin) in order, reporting the ones that
+// cannot be opened (counted as unreadable; their slot is nil so callers can
+// pair inputs with per-PATH settings), and starts a progress bar on a
+// terminal when every size is known.
+func openInputs(e *env, paths []string, sink *stderrSink, st *stats) []*source.Reader {
+	readers := make([]*source.Reader, len(paths))
+	total, sizeKnown := int64(0), true
+	for i, p := range paths {
+		rd, err := openInput(e, p)
+		if err != nil {
+			sink.printf("%s\n", pathError(p, err))
+			st.unreadable++
+			continue
+		}
+		if sz := rd.Size(); sz >= 0 {
+			total += sz
+		} else {
+			sizeKnown = false
+		}
+		readers[i] = rd
+	}
+	if _, tty := terminal(e.stderr); tty && sizeKnown && total > 0 {
+		sink.bar = progress.New(e.stderr, total)
+	}
+	return readers
+}
+
+func openInput(e *env, path string) (*source.Reader, error) {
+	if path == "-" {
+		return source.NewReader("stdin", e.stdin), nil
+	}
+	return source.Open(path)
+}
 
 // eachRecord reads every record of rd and hands it to fn with where it came
 // from, for eql and hunt alike: progress, counts, and bad input reported as
