@@ -2,13 +2,10 @@ package detect
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
+	"sync"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -105,242 +102,52 @@ func jStrs(ss []string) *jv {
 	return &jv{kind: jArray, arr: a}
 }
 
-// parseJSON reads one JSON document. Duplicate keys keep the first
-// position and the last value, as JSON.parse does.
+// parseJSON reads one JSON document into a tree, with event's parser.
+// Duplicate keys keep the first position and the last value, as JSON.parse
+// does. A document that is not an object (a rule's array parameter) is
+// read as the member of a wrapping object, since event parses objects.
 func parseJSON(b []byte) (*jv, error) {
-	p := &jparser{b: b}
-	p.ws()
-	v, err := p.value(0)
-	if err != nil {
-		return nil, err
-	}
-	if p.ws(); p.i != len(p.b) {
-		return nil, p.errorf("data after the document")
-	}
-	return v, nil
-}
-
-// jparser is a small recursive-descent JSON parser: alert building parses
-// every matched event, and encoding/json's token API is several times
-// slower for this.
-type jparser struct {
-	b []byte
-	i int
-}
-
-const maxDepth = 10000
-
-func (p *jparser) errorf(format string, args ...any) error {
-	return fmt.Errorf("offset %d: %s", p.i, fmt.Sprintf(format, args...))
-}
-
-func (p *jparser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *jparser) value(depth int) (*jv, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("nested too deeply")
-	}
-	if p.i >= len(p.b) {
-		return nil, p.errorf("unexpected end")
-	}
-	switch c := p.b[p.i]; {
-	case c == '{':
-		p.i++
-		o := newObj()
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return jObjV(o), nil
-		}
-		for {
-			p.ws()
-			if p.i >= len(p.b) || p.b[p.i] != '"' {
-				return nil, p.errorf("expected a key")
-			}
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.ws()
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
-				return nil, p.errorf("expected ':'")
-			}
-			p.i++
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			o.set(k, v)
-			p.ws()
-			if p.i < len(p.b) && p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.b) && p.b[p.i] == '}' {
-				p.i++
-				return jObjV(o), nil
-			}
-			return nil, p.errorf("expected ',' or '}'")
-		}
-	case c == '[':
-		p.i++
-		a := &jv{kind: jArray, arr: []*jv{}}
-		p.ws()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return a, nil
-		}
-		for {
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			a.arr = append(a.arr, v)
-			p.ws()
-			if p.i < len(p.b) && p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.i < len(p.b) && p.b[p.i] == ']' {
-				p.i++
-				return a, nil
-			}
-			return nil, p.errorf("expected ',' or ']'")
-		}
-	case c == '"':
-		s, err := p.str()
+	p := parsers.Get().(*event.Parser)
+	defer parsers.Put(p)
+	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '{' {
+		d, err := p.Parse(t)
 		if err != nil {
 			return nil, err
 		}
-		return jStr(s), nil
-	case c == 't' && bytes.HasPrefix(p.b[p.i:], []byte("true")):
-		p.i += 4
-		return jBoolV(true), nil
-	case c == 'f' && bytes.HasPrefix(p.b[p.i:], []byte("false")):
-		p.i += 5
-		return jBoolV(false), nil
-	case c == 'n' && bytes.HasPrefix(p.b[p.i:], []byte("null")):
-		p.i += 4
-		return &jv{kind: jNull}, nil
-	case c == '-' || (c >= '0' && c <= '9'):
-		start := p.i
-		for p.i < len(p.b) && strings.IndexByte("+-.eE0123456789", p.b[p.i]) >= 0 {
-			p.i++
-		}
-		text := string(p.b[start:p.i])
-		if _, err := strconv.ParseFloat(text, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
-			return nil, p.errorf("bad number %q", text)
-		}
-		return &jv{kind: jNumber, s: text}, nil
+		return treeOf(d.Root()), nil
 	}
-	return nil, p.errorf("unexpected %q", p.b[p.i])
-}
-
-// str reads a string at p.b[p.i] == '"'.
-func (p *jparser) str() (string, error) {
-	p.i++
-	start := p.i
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; c {
-		case '"':
-			s := validUTF8(string(p.b[start:p.i]))
-			p.i++
-			return s, nil
-		case '\\':
-			return p.escaped(start)
-		}
-		p.i++
-	}
-	return "", p.errorf("unterminated string")
-}
-
-func (p *jparser) escaped(start int) (string, error) {
-	out := append([]byte(nil), p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if c == '"' {
-			p.i++
-			return validUTF8(string(out)), nil
-		}
-		if c != '\\' {
-			out = append(out, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.b) {
-			break
-		}
-		p.i += 2
-		switch e := p.b[p.i-1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.errorf("bad \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					if r2, ok := p.hex4(); ok {
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							out = utf8.AppendRune(out, d)
-							continue
-						}
-					}
-					p.i = save
-				}
-				r = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", p.errorf("bad escape \\%c", e)
-		}
-	}
-	return "", p.errorf("unterminated string")
-}
-
-// validUTF8 replaces invalid bytes (which the event parser lets through)
-// with U+FFFD, as a JavaScript decoder does, so alerts are valid JSON.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-func (p *jparser) hex4() (rune, bool) {
-	if p.i+4 > len(p.b) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
+	d, err := p.Parse(append(append([]byte(`{"v":`), t...), '}'))
 	if err != nil {
-		return 0, false
+		return nil, err
 	}
-	p.i += 4
-	return rune(n), true
+	var v *jv
+	d.Root().Members(func(_ string, n event.Node) { v = treeOf(n) })
+	return v, nil
+}
+
+var parsers = sync.Pool{New: func() any { return new(event.Parser) }}
+
+// treeOf copies a parsed value into a jv tree (strings copied out of the
+// parser's buffers; numbers keep their literal text).
+func treeOf(n event.Node) *jv {
+	switch n.Kind() {
+	case event.NodeObject:
+		o := newObj()
+		n.Members(func(k string, v event.Node) { o.set(strings.Clone(k), treeOf(v)) })
+		return jObjV(o)
+	case event.NodeArray:
+		a := &jv{kind: jArray, arr: []*jv{}}
+		n.Elements(func(v event.Node) { a.arr = append(a.arr, treeOf(v)) })
+		return a
+	case event.NodeString:
+		return jStr(strings.Clone(n.Text()))
+	case event.NodeNumber:
+		return &jv{kind: jNumber, s: n.Text()}
+	case event.NodeBool:
+		return jBoolV(n.Text() == "true")
+	}
+	return &jv{kind: jNull}
 }
 
 func (v *jv) render(b *bytes.Buffer) {
