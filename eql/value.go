@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -23,7 +24,7 @@ func compareValues(a, b event.Value) (c int, ok bool) {
 	case event.Int:
 		switch b.Kind {
 		case event.Int:
-			return cmpInt(a.I, b.I), true
+			return cmp.Compare(a.I, b.I), true
 		case event.Float:
 			return cmpFloat(float64(a.I), b.F), true
 		case event.String:
@@ -73,16 +74,6 @@ func equalFold(a, b event.Value) bool {
 	}
 	c, ok := compareValues(a, b)
 	return ok && c == 0
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpFloat(a, b float64) int {

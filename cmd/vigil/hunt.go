@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/detect"
-	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/schema"
 	"github.com/vigilsec/vigil/source"
@@ -192,7 +191,6 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	// per alert, for the column widths.
 	w := bufio.NewWriter(out)
 	var views []alertView
-	var parser event.Parser
 	tally := &alertTally{byRule: map[string]int{}, bySev: map[string]int{}}
 	emit := func(a *detect.Alert) {
 		if minRank > 0 && severityRank[a.Severity] < minRank {
@@ -205,7 +203,7 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 			w.WriteByte('\n')
 		case a.BuildingBlock && !f.buildingBlocks:
 		default:
-			views = append(views, viewOf(&parser, a))
+			views = append(views, viewOf(a))
 		}
 	}
 	eng := rs.NewEngine(detect.Options{DefaultIndex: f.index, From: from, To: to, ReorderWindow: f.reorderWindow, Now: start.UTC(), Emit: emit})
@@ -275,40 +273,19 @@ type alertView struct {
 	uuid                                   string
 }
 
-var (
-	pHost    = event.CompilePath("host.name")
-	pUser    = event.CompilePath("user.name")
-	pProc    = event.CompilePath("process.command_line")
-	pProcNm  = event.CompilePath("process.name")
-	pTS      = event.CompilePath("@timestamp")
-	pReason  = event.CompilePath("kibana.alert.reason")
-	pOrigTim = event.CompilePath("kibana.alert.original_time")
-)
-
-func viewOf(p *event.Parser, a *detect.Alert) alertView {
+func viewOf(a *detect.Alert) alertView {
 	v := alertView{rule: a.RuleName, severity: a.Severity, risk: a.RiskScore, uuid: a.UUID}
-	d, err := p.Parse(a.JSON())
-	if err != nil {
-		return v
-	}
-	get := func(path *event.Path) string {
-		if x, ok := d.First(path); ok {
-			return strings.Clone(x.String()) // x.S aliases the parser's buffer
+	first := func(paths ...string) string {
+		for _, p := range paths {
+			if s := a.Field(p); s != "" {
+				return s
+			}
 		}
 		return ""
 	}
-	v.time = get(pOrigTim)
-	if v.time == "" {
-		v.time = get(pTS)
-	}
-	v.host, v.user = get(pHost), get(pUser)
-	v.what = get(pProc)
-	if v.what == "" {
-		v.what = get(pProcNm)
-	}
-	if v.what == "" {
-		v.what = get(pReason)
-	}
+	v.time = first("kibana.alert.original_time", "@timestamp")
+	v.host, v.user = first("host.name"), first("user.name")
+	v.what = first("process.command_line", "process.name", "kibana.alert.reason")
 	return v
 }
 
