@@ -1,6 +1,7 @@
 package winlog
 
 import (
+	"github.com/vigilsec/vigil/event"
 	"strings"
 )
 
@@ -98,7 +99,7 @@ func idSet(ids ...uint32) map[uint32]bool {
 
 // mapSecurity applies the Security pipeline to a mapped event; it returns
 // the event_data names renamed away. userData reads winlog.user_data.
-func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string {
+func mapSecurity(d *event.Builder, id uint32, raw, userData func(string) string) []string {
 	get := func(name string) string {
 		if v := raw(name); !dropped(v) {
 			return v
@@ -107,9 +108,9 @@ func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string 
 	}
 	var renamed []string
 	m := securityEvents[id]
-	d.setList("event.category", m.category)
-	d.setList("event.type", m.typ)
-	d.set("event.action", m.action)
+	d.SetList("event.category", m.category)
+	d.SetList("event.type", m.typ)
+	d.Set("event.action", m.action)
 
 	var related []string
 	addRelated := func(s string) {
@@ -117,37 +118,37 @@ func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string 
 			related = addUnique(related, s)
 		}
 	}
-	u := d.obj("user")
+	u := d.Obj("user")
 
 	if t, ok := logonTypes[get("LogonType")]; ok {
-		d.set("winlog.logon.type", t)
+		d.Set("winlog.logon.type", t)
 	}
 	if id == 4625 {
 		if s, ok := logonStatus[get("Status")]; ok {
-			d.set("winlog.logon.failure.status", s)
+			d.Set("winlog.logon.failure.status", s)
 		}
 		if s, ok := logonStatus[get("SubStatus")]; ok {
-			d.set("winlog.logon.failure.sub_status", s)
+			d.Set("winlog.logon.failure.sub_status", s)
 		}
 	}
 	if v := get("ServiceName"); v != "" {
-		d.set("service.name", v)
+		d.Set("service.name", v)
 	}
 	if v := get("ServiceType"); v != "" {
-		d.str("service.type", serviceTypes[v])
+		d.Str("service.type", serviceTypes[v])
 	}
 
 	// "Copy Target User": the target of a logon is the user.
 	if secCopyTargetUser[id] {
 		if v := first(get("TargetUserSid"), get("TargetSid")); v != "" {
-			u.set("id", v)
+			u.Set("id", v)
 		}
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.set("name", name)
+			u.Set("name", name)
 			addRelated(name)
 		}
-		u.str("domain", get("TargetDomainName"))
+		u.Str("domain", get("TargetDomainName"))
 	}
 
 	// "Copy MemberName to User and User to Group".
@@ -155,105 +156,105 @@ func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string 
 		if mn := get("MemberName"); mn != "" {
 			parts := strings.Split(mn, ",")
 			name := strings.ReplaceAll(strings.ReplaceAll(parts[0], "CN=", ""), "cn=", "")
-			u.set("target.name", name)
+			u.Set("target.name", name)
 			addRelated(name)
 			if len(parts) >= 4 {
-				u.set("target.domain", strings.ReplaceAll(strings.ReplaceAll(parts[3], "DC=", ""), "dc=", ""))
+				u.Set("target.domain", strings.ReplaceAll(strings.ReplaceAll(parts[3], "DC=", ""), "dc=", ""))
 			}
 		}
-		g := d.obj("group")
-		g.str("id", first(get("TargetSid"), get("TargetUserSid")))
-		g.str("name", get("TargetUserName"))
+		g := d.Obj("group")
+		g.Str("id", first(get("TargetSid"), get("TargetUserSid")))
+		g.Str("name", get("TargetUserName"))
 		if v := get("TargetDomainName"); v != "" {
-			g.set("domain", strings.ReplaceAll(strings.ReplaceAll(v, "DC=", ""), "dc=", ""))
+			g.Set("domain", strings.ReplaceAll(strings.ReplaceAll(v, "DC=", ""), "dc=", ""))
 		}
-		if u.getStr("target.name") != "" {
-			tg := u.obj("target").obj("group")
-			tg.str("id", g.getStr("id"))
-			tg.str("name", g.getStr("name"))
-			tg.str("domain", g.getStr("domain"))
+		if u.GetStr("target.name") != "" {
+			tg := u.Obj("target").Obj("group")
+			tg.Str("id", g.GetStr("id"))
+			tg.Str("name", g.GetStr("name"))
+			tg.Str("domain", g.GetStr("domain"))
 		}
 	}
 
 	// "Copy Subject User from Event Data".
 	if secSubjectUser[id] {
-		u.str("id", get("SubjectUserSid"))
+		u.Str("id", get("SubjectUserSid"))
 		if v := get("SubjectUserName"); v != "" {
-			u.set("name", v)
+			u.Set("name", v)
 			addRelated(v)
 		}
-		u.str("domain", get("SubjectDomainName"))
+		u.Str("domain", get("SubjectDomainName"))
 	}
 
 	// "Copy Target User to Target".
 	if secTargetToTarget[id] {
-		u.str("target.id", get("TargetSid"))
+		u.Str("target.id", get("TargetSid"))
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.set("target.name", name)
+			u.Set("target.name", name)
 			addRelated(name)
 		}
-		u.str("target.domain", get("TargetDomainName"))
+		u.Str("target.domain", get("TargetDomainName"))
 	}
 
 	// "Copy Target User to Effective" (4648; 4688 has its own mapping).
 	if id == 4648 {
-		u.str("effective.id", get("TargetUserSid"))
+		u.Str("effective.id", get("TargetUserSid"))
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.set("effective.name", name)
+			u.Set("effective.name", name)
 			addRelated(name)
 		}
-		u.str("effective.domain", get("TargetDomainName"))
+		u.Str("effective.domain", get("TargetDomainName"))
 	}
 
 	// "Copy Subject User from user_data" (1102).
 	if id == 1102 {
 		if v := userData("SubjectUserSid"); !dropped(v) {
-			u.set("id", v)
+			u.Set("id", v)
 		}
 		if v := userData("SubjectUserName"); !dropped(v) {
-			u.set("name", v)
+			u.Set("name", v)
 			addRelated(v)
 		}
 		if v := userData("SubjectDomainName"); !dropped(v) {
-			u.set("domain", v)
+			u.Set("domain", v)
 		}
 	}
 
 	if v := get("SubjectLogonId"); v != "" {
-		d.set("winlog.logon.id", v)
+		d.Set("winlog.logon.id", v)
 	}
 	if id == 1102 {
 		if v := userData("SubjectLogonId"); !dropped(v) {
-			d.set("winlog.logon.id", v)
+			d.Set("winlog.logon.id", v)
 		}
 	}
 
 	// "Rename Common Auth Fields".
 	var relatedIP []string
 	if secCommonAuth[id] {
-		p := d.obj("process")
+		p := d.Obj("process")
 		if pid, ok := parsePID(get("ProcessId")); ok {
-			p.setInt("pid", pid)
+			p.SetInt("pid", pid)
 			renamed = append(renamed, "ProcessId")
 		}
 		if exe := get("ProcessName"); exe != "" {
-			p.set("executable", exe)
+			p.Set("executable", exe)
 			renamed = append(renamed, "ProcessName")
 			// splitOnToken("\\")[-1]: the whole string when there is no '\'.
-			p.set("name", exe[strings.LastIndexByte(exe, '\\')+1:])
+			p.Set("name", exe[strings.LastIndexByte(exe, '\\')+1:])
 		}
 		if v := get("IpAddress"); v != "" {
-			d.set("source.ip", v)
+			d.Set("source.ip", v)
 			renamed = append(renamed, "IpAddress")
 		}
 		if port, ok := parsePID(get("IpPort")); ok {
-			d.setInt("source.port", port)
+			d.SetInt("source.port", port)
 			renamed = append(renamed, "IpPort")
 		}
 		if v := get("WorkstationName"); v != "" {
-			d.set("source.domain", v)
+			d.Set("source.domain", v)
 			renamed = append(renamed, "WorkstationName")
 		}
 		if v := get("ClientAddress"); v != "" {
@@ -270,15 +271,15 @@ func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string 
 	}
 	if secPrivilegeListIDs[id] {
 		if v := get("PrivilegeList"); v != "" {
-			d.obj("winlog").obj("event_data").putKey("PrivilegeList", val{kind: 'a', a: strings.Fields(v)})
+			d.Obj("winlog").Obj("event_data").SetList("PrivilegeList", strings.Fields(v))
 			renamed = append(renamed, "PrivilegeList")
 		}
 	}
 	if v := get("OldTargetUserName"); v != "" {
-		u.set("target.name", v)
+		u.Set("target.name", v)
 	}
 	if v := get("NewTargetUserName"); v != "" {
-		u.set("changes.name", v)
+		u.Set("changes.name", v)
 		addRelated(v)
 	}
 	if v := get("OldTargetUserName"); v != "" {
@@ -287,26 +288,26 @@ func mapSecurity(d *doc, id uint32, raw, userData func(string) string) []string 
 
 	// Shares (5140, 5145).
 	if id == 5140 || id == 5145 {
-		f := d.obj("file")
+		f := d.Obj("file")
 		name, dir := get("RelativeTargetName"), get("ShareLocalPath")
-		f.str("name", name)
-		f.str("directory", dir)
+		f.Str("name", name)
+		f.Str("directory", dir)
 		if name != "" && dir != "" {
-			f.set("path", dir+`\`+name)
+			f.Set("path", dir+`\`+name)
 		}
 		if share := get("ShareName"); share != "" && name != "" {
-			f.set("target_path", share+`\`+name)
+			f.Set("target_path", share+`\`+name)
 		}
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			f.set("extension", name[i+1:])
+			f.Set("extension", name[i+1:])
 		}
 	}
 
 	if len(related) > 0 {
-		d.setList("related.user", related)
+		d.SetList("related.user", related)
 	}
 	if len(relatedIP) > 0 {
-		d.setList("related.ip", relatedIP)
+		d.SetList("related.ip", relatedIP)
 	}
 	return renamed
 }

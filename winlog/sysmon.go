@@ -1,6 +1,7 @@
 package winlog
 
 import (
+	"github.com/vigilsec/vigil/event"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -264,31 +265,31 @@ func (f *sysmonFields) load(names, vals []string) {
 }
 
 // mapSysmon applies the Sysmon pipeline to the event data (names, vals).
-func mapSysmon(d *doc, id uint32, names, vals []string) {
+func mapSysmon(d *event.Builder, id uint32, names, vals []string) {
 	var f sysmonFields
 	f.load(names, vals)
 	if t, err := time.Parse("2006-01-02 15:04:05.999", f.UtcTime); err == nil {
-		d.set("@timestamp", isoMillis(t))
+		d.Set("@timestamp", isoMillis(t))
 	}
 	m := sysmonEvents[id]
 	if id == 7 {
 		// Newest pipeline (Elastic's fixture test-image-loaded-failed-signature).
-		d.setList("event.category", []string{"process", "library"})
-		d.setList("event.type", []string{"change", "start"})
-		d.setList("event.action", []string{"Image loaded", "load"})
+		d.SetList("event.category", []string{"process", "library"})
+		d.SetList("event.type", []string{"change", "start"})
+		d.SetList("event.action", []string{"Image loaded", "load"})
 	} else if m.typ != nil {
 		if m.category != nil {
-			d.setList("event.category", m.category)
+			d.SetList("event.category", m.category)
 		}
-		d.setList("event.type", m.typ)
-		d.set("event.action", m.action)
+		d.SetList("event.type", m.typ)
+		d.Set("event.action", m.action)
 	}
 	if id == 255 {
-		d.str("error.code", f.ID)
+		d.Str("error.code", f.ID)
 	}
-	d.str("rule.name", f.RuleName)
+	d.Str("rule.name", f.RuleName)
 	if id == 25 {
-		d.str("message", f.Type)
+		d.Str("message", f.Type)
 	}
 
 	// Hashes.
@@ -311,15 +312,15 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 			hashVals = append(hashVals, v)
 		}
 		if len(hashVals) > 0 {
-			d.setList("related.hash", hashVals)
+			d.SetList("related.hash", hashVals)
 		}
 	}
-	putHashes := func(o *doc, prefix string) {
+	putHashes := func(o *event.Builder, prefix string) {
 		for i, k := range hashKeys {
 			if k == "imphash" {
-				o.set(prefix+"pe.imphash", hashVals[i])
+				o.Set(prefix+"pe.imphash", hashVals[i])
 			} else {
-				o.set(prefix+"hash."+k, hashVals[i])
+				o.Set(prefix+"hash."+k, hashVals[i])
 			}
 		}
 	}
@@ -328,49 +329,49 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 	if len(hashKeys) > 0 && (id == 1 || id == 23 || id == 24 || id == 25) {
 		putHashes(d, "process.")
 	}
-	d.str("process.entity_id", first(f.ProcessGuid, f.SourceProcessGuid, f.SourceProcessGUID))
+	d.Str("process.entity_id", first(f.ProcessGuid, f.SourceProcessGuid, f.SourceProcessGUID))
 	if pid, ok := parsePID(f.ProcessId); ok {
-		d.setInt("process.pid", pid)
+		d.SetInt("process.pid", pid)
 	}
 	if pid, ok := parsePID(f.SourceProcessId); ok {
-		d.setInt("process.pid", pid)
+		d.SetInt("process.pid", pid)
 	}
 	if tid, ok := parsePID(f.SourceThreadId); ok {
-		d.setInt("process.thread.id", tid)
+		d.SetInt("process.thread.id", tid)
 	}
 	exe := first(f.Image, f.SourceImage, f.Destination)
-	d.str("process.executable", exe)
+	d.Str("process.executable", exe)
 	if cl := f.CommandLine; cl != "" {
-		d.set("process.command_line", cl)
+		d.Set("process.command_line", cl)
 		args := CommandLineToArgv(cl)
-		d.setList("process.args", args)
-		d.setInt("process.args_count", int64(len(args)))
+		d.SetList("process.args", args)
+		d.SetInt("process.args_count", int64(len(args)))
 	}
-	d.str("process.working_directory", f.CurrentDirectory)
+	d.Str("process.working_directory", f.CurrentDirectory)
 	if len(exe) > 1 {
-		d.str("process.name", afterBackslash(exe))
+		d.Str("process.name", afterBackslash(exe))
 	}
 	if id != 7 {
-		d.str("process.pe.original_file_name", f.OriginalFileName)
-		d.str("process.pe.company", f.Company)
-		d.str("process.pe.description", f.Description)
-		d.str("process.pe.file_version", f.FileVersion)
-		d.str("process.pe.product", f.Product)
+		d.Str("process.pe.original_file_name", f.OriginalFileName)
+		d.Str("process.pe.company", f.Company)
+		d.Str("process.pe.description", f.Description)
+		d.Str("process.pe.file_version", f.FileVersion)
+		d.Str("process.pe.product", f.Product)
 	}
-	d.str("process.parent.entity_id", f.ParentProcessGuid)
+	d.Str("process.parent.entity_id", f.ParentProcessGuid)
 	if pid, ok := parsePID(f.ParentProcessId); ok {
-		d.setInt("process.parent.pid", pid)
+		d.SetInt("process.parent.pid", pid)
 	}
 	pexe := f.ParentImage
-	d.str("process.parent.executable", pexe)
+	d.Str("process.parent.executable", pexe)
 	if cl := f.ParentCommandLine; cl != "" {
-		d.set("process.parent.command_line", cl)
+		d.Set("process.parent.command_line", cl)
 		args := CommandLineToArgv(cl)
-		d.setList("process.parent.args", args)
-		d.setInt("process.parent.args_count", int64(len(args)))
+		d.SetList("process.parent.args", args)
+		d.SetInt("process.parent.args_count", int64(len(args)))
 	}
 	if len(pexe) > 1 {
-		d.str("process.parent.name", afterBackslash(pexe))
+		d.Str("process.parent.name", afterBackslash(pexe))
 	}
 
 	// File.
@@ -378,78 +379,78 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 		putHashes(d, "file.")
 	}
 	fpath := first(f.TargetFilename, f.Device, f.ImageLoaded)
-	d.str("file.path", fpath)
-	d.str("file.name", f.PipeName)
-	d.str("file.code_signature.subject_name", f.Signature)
-	d.str("file.code_signature.status", f.SignatureStatus)
+	d.Str("file.path", fpath)
+	d.Str("file.name", f.PipeName)
+	d.Str("file.code_signature.subject_name", f.Signature)
+	d.Str("file.code_signature.status", f.SignatureStatus)
 	if id == 7 {
-		d.str("file.pe.original_file_name", f.OriginalFileName)
-		d.str("file.pe.company", f.Company)
-		d.str("file.pe.description", f.Description)
-		d.str("file.pe.file_version", f.FileVersion)
-		d.str("file.pe.product", f.Product)
+		d.Str("file.pe.original_file_name", f.OriginalFileName)
+		d.Str("file.pe.company", f.Company)
+		d.Str("file.pe.description", f.Description)
+		d.Str("file.pe.file_version", f.FileVersion)
+		d.Str("file.pe.product", f.Product)
 	}
 	if f.SignatureStatus == "Valid" {
-		d.setBool("file.code_signature.valid", true)
+		d.SetBool("file.code_signature.valid", true)
 	}
 	if len(fpath) > 1 {
 		if i := strings.LastIndexByte(fpath, '\\'); i >= 0 {
-			d.set("file.name", fpath[i+1:])
-			d.set("file.directory", fpath[:i])
+			d.Set("file.name", fpath[i+1:])
+			d.Set("file.directory", fpath[:i])
 			if j := strings.LastIndexByte(fpath, '.'); j >= 0 {
-				d.set("file.extension", fpath[j+1:])
+				d.Set("file.extension", fpath[j+1:])
 			}
 		}
 	}
 	if id == 7 && fpath != "" {
 		// dll.* as the newest pipeline writes it for image loads.
-		d.str("dll.path", fpath)
-		d.str("dll.name", afterBackslash(fpath))
+		d.Str("dll.path", fpath)
+		d.Str("dll.name", afterBackslash(fpath))
 		if len(hashKeys) > 0 {
 			putHashes(d, "dll.")
 		}
-		d.str("dll.pe.original_file_name", f.OriginalFileName)
+		d.Str("dll.pe.original_file_name", f.OriginalFileName)
 	}
 
 	// Network, source, destination, DNS.
 	var relatedIP []string
-	d.str("network.transport", f.Protocol)
+	d.Str("network.transport", f.Protocol)
 	if id == 22 {
-		d.set("network.protocol", "dns")
+		d.Set("network.protocol", "dns")
 	} else {
-		d.str("network.protocol", first(f.DestinationPortName, f.SourcePortName))
+		d.Str("network.protocol", first(f.DestinationPortName, f.SourcePortName))
 	}
 	if ip := f.SourceIp; validIP(ip) {
-		d.set("source.ip", ip)
+		d.Set("source.ip", ip)
 	}
-	d.str("source.domain", f.SourceHostname)
+	d.Str("source.domain", f.SourceHostname)
 	if port, err := strconv.ParseInt(f.SourcePort, 10, 64); err == nil {
-		d.setInt("source.port", port)
+		d.SetInt("source.port", port)
 	}
 	if ip := f.DestinationIp; validIP(ip) {
-		d.set("destination.ip", ip)
+		d.Set("destination.ip", ip)
 	}
-	d.str("destination.domain", f.DestinationHostname)
+	d.Str("destination.domain", f.DestinationHostname)
 	if port, err := strconv.ParseInt(f.DestinationPort, 10, 64); err == nil {
-		d.setInt("destination.port", port)
+		d.SetInt("destination.port", port)
 	}
 	qname := f.QueryName
-	d.str("dns.question.name", qname)
+	d.Str("dns.question.name", qname)
 	switch f.Initiated {
 	case "true":
-		d.set("network.direction", "egress")
+		d.Set("network.direction", "egress")
 	case "false":
-		d.set("network.direction", "ingress")
+		d.Set("network.direction", "ingress")
 	}
 	switch f.SourceIsIpv6 {
 	case "false":
-		d.set("network.type", "ipv4")
+		d.Set("network.type", "ipv4")
 	case "true":
-		d.set("network.type", "ipv6")
+		d.Set("network.type", "ipv6")
 	}
 	var relatedHosts []string
 	if qr := f.QueryResults; qr != "" {
-		var answers []*doc
+		var answers []*event.Builder
 		var ips []string
 		for _, a := range strings.Split(qr, ";") {
 			if a == "" {
@@ -460,10 +461,10 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 				if len(parts) < 2 {
 					continue
 				}
-				o := newDoc()
-				o.str("type", dnsTypes[parts[1]])
+				o := event.NewBuilder()
+				o.Str("type", dnsTypes[parts[1]])
 				if len(parts) == 3 {
-					o.set("data", parts[2])
+					o.Set("data", parts[2])
 					relatedHosts = append(relatedHosts, parts[2])
 				}
 				answers = append(answers, o)
@@ -475,36 +476,36 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 			}
 		}
 		for _, ip := range ips {
-			o := newDoc()
+			o := event.NewBuilder()
 			if strings.Contains(ip, ":") {
-				o.set("type", "AAAA")
+				o.Set("type", "AAAA")
 			} else {
-				o.set("type", "A")
+				o.Set("type", "A")
 			}
-			o.set("data", ip)
+			o.Set("data", ip)
 			answers = append(answers, o)
 			relatedIP = addUnique(relatedIP, ip)
 		}
 		if len(answers) > 0 {
-			d.setObjs("dns.answers", answers)
+			d.SetObjs("dns.answers", answers)
 		}
 		if len(ips) > 0 {
-			d.setList("dns.resolved_ip", ips)
+			d.SetList("dns.resolved_ip", ips)
 		}
 	}
 	if qname != "" {
 		relatedHosts = addUnique(relatedHosts, qname)
 	}
 	if len(relatedHosts) > 0 {
-		d.setList("related.hosts", relatedHosts)
+		d.SetList("related.hosts", relatedHosts)
 	}
 
 	// User.
 	if dom, name, ok := strings.Cut(f.User, `\`); ok && !strings.Contains(name, `\`) {
-		d.str("user.domain", dom)
-		d.str("user.name", name)
+		d.Str("user.domain", dom)
+		d.Str("user.name", name)
 		if name != "" {
-			d.setList("related.user", []string{name})
+			d.SetList("related.user", []string{name})
 		}
 	}
 
@@ -513,30 +514,30 @@ func mapSysmon(d *doc, id uint32, names, vals []string) {
 		if s, ok := dnsStatus[st]; ok {
 			st = s
 		}
-		d.set("sysmon.dns.status", st)
+		d.Set("sysmon.dns.status", st)
 	}
 	if b, err := strconv.ParseBool(f.Archived); err == nil {
-		d.setBool("sysmon.file.archived", b)
+		d.SetBool("sysmon.file.archived", b)
 	}
 	if b, err := strconv.ParseBool(f.IsExecutable); err == nil {
-		d.setBool("sysmon.file.is_executable", b)
+		d.SetBool("sysmon.file.is_executable", b)
 	}
 
-	if ip := d.getStr("source.ip"); ip != "" {
+	if ip := d.GetStr("source.ip"); ip != "" {
 		relatedIP = addUnique(relatedIP, ip)
 	}
-	if ip := d.getStr("destination.ip"); ip != "" {
+	if ip := d.GetStr("destination.ip"); ip != "" {
 		relatedIP = addUnique(relatedIP, ip)
 	}
 	if len(relatedIP) > 0 {
-		d.setList("related.ip", relatedIP)
+		d.SetList("related.ip", relatedIP)
 	}
 
 	if obj := f.TargetObject; obj != "" && (id == 12 || id == 13 || id == 14) {
 		mapRegistry(d, obj, f.Details)
 	}
 	if g := f.TargetProcessGuid; g != "" {
-		d.set("winlog.event_data.TargetProcessGUID", g)
+		d.Set("winlog.event_data.TargetProcessGUID", g)
 	}
 
 }
@@ -572,27 +573,27 @@ var registryHives = map[string]string{
 }
 
 // mapRegistry is the pipeline's "Set registry fields" script for events 12-14.
-func mapRegistry(d *doc, path, data string) {
-	r := d.obj("registry")
-	r.set("path", path)
+func mapRegistry(d *event.Builder, path, data string) {
+	r := d.Obj("registry")
+	r.Set("path", path)
 	tokens := strings.Split(path, `\`)
 	// Java's String.split drops trailing empty strings.
 	for len(tokens) > 1 && tokens[len(tokens)-1] == "" {
 		tokens = tokens[:len(tokens)-1]
 	}
 	if hive, ok := registryHives[tokens[0]]; ok {
-		r.set("hive", hive)
+		r.Set("hive", hive)
 		if len(tokens) > 1 {
-			r.set("key", strings.Join(tokens[1:], `\`))
+			r.Set("key", strings.Join(tokens[1:], `\`))
 		}
 	}
-	r.set("value", tokens[len(tokens)-1])
+	r.Set("value", tokens[len(tokens)-1])
 	if data == "" {
 		return
 	}
 	set := func(s, typ string) {
-		r.setList("data.strings", []string{s})
-		r.set("data.type", typ)
+		r.SetList("data.strings", []string{s})
+		r.Set("data.type", typ)
 	}
 	if hi, lo, ok := qwordDetails(data); ok {
 		set(strconv.FormatInt((hi<<8)+lo, 10), "SZ_QWORD")

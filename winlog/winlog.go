@@ -22,6 +22,7 @@ package winlog
 
 import (
 	"fmt"
+	"github.com/vigilsec/vigil/event"
 	"math"
 	"slices"
 	"strconv"
@@ -62,7 +63,7 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 		return nil, fmt.Errorf("winlog: record %d has no System element", rec.ID)
 	}
 	sys := rec.System()
-	d := newDoc()
+	d := event.NewBuilder()
 
 	ts := sys.TimeCreated
 	if ts.IsZero() {
@@ -70,8 +71,8 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 	}
 	dataset := Dataset(sys.Channel)
 	index := "logs-" + dataset + "-default"
-	d.set("_index", index)
-	d.set("@timestamp", isoMillis(ts))
+	d.Set("_index", index)
+	d.Set("@timestamp", isoMillis(ts))
 
 	// Event data, rendered as Winlogbeat does (all values strings).
 	fields := rec.EventData()
@@ -95,26 +96,26 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 	}
 
 	code := strconv.FormatUint(uint64(sys.EventID), 10)
-	ev := d.obj("event")
-	ev.set("kind", "event")
-	ev.set("code", code)
-	ev.str("provider", sys.ProviderName)
-	ev.set("dataset", dataset)
+	ev := d.Obj("event")
+	ev.Set("kind", "event")
+	ev.Set("code", code)
+	ev.Str("provider", sys.ProviderName)
+	ev.Set("dataset", dataset)
 
-	host := d.obj("host")
-	host.str("name", sys.Computer)
-	host.set("os.type", "windows")
-	host.set("os.family", "windows")
+	host := d.Obj("host")
+	host.Str("name", sys.Computer)
+	host.Set("os.type", "windows")
+	host.Set("os.family", "windows")
 
 	if file != "" {
-		d.set("log.file.path", file)
+		d.Set("log.file.path", file)
 	}
-	d.set("log.level", levelName(sys.Level))
+	d.Set("log.level", levelName(sys.Level))
 
-	ds := d.obj("data_stream")
-	ds.set("type", "logs")
-	ds.set("dataset", dataset)
-	ds.set("namespace", "default")
+	ds := d.Obj("data_stream")
+	ds.Set("type", "logs")
+	ds.Set("dataset", dataset)
+	ds.Set("namespace", "default")
 
 	// The pipelines' ECS mapping; it also says which event_data entries were
 	// renamed away.
@@ -141,62 +142,62 @@ func Normalize(rec *evtx.Record, file string) ([]byte, error) {
 		})
 	}
 	if isSysmon && sys.UserID != "" {
-		d.set("user.id", sys.UserID)
+		d.Set("user.id", sys.UserID)
 	}
 
-	w := d.obj("winlog")
-	w.str("channel", sys.Channel)
-	w.set("event_id", code)
-	w.str("provider_name", sys.ProviderName)
+	w := d.Obj("winlog")
+	w.Str("channel", sys.Channel)
+	w.Set("event_id", code)
+	w.Str("provider_name", sys.ProviderName)
 	if sys.ProviderGUID != "" {
-		w.set("provider_guid", strings.ToUpper(sys.ProviderGUID))
+		w.Set("provider_guid", strings.ToUpper(sys.ProviderGUID))
 	}
-	w.str("computer_name", sys.Computer)
-	w.set("record_id", strconv.FormatUint(sys.EventRecordID, 10))
-	w.setInt("version", int64(sys.Version))
-	w.set("opcode", opcodeName(sys.Opcode))
-	w.set("level", levelName(sys.Level))
-	w.set("task", taskName(sys))
+	w.Str("computer_name", sys.Computer)
+	w.Set("record_id", strconv.FormatUint(sys.EventRecordID, 10))
+	w.SetInt("version", int64(sys.Version))
+	w.Set("opcode", opcodeName(sys.Opcode))
+	w.Set("level", levelName(sys.Level))
+	w.Set("task", taskName(sys))
 	if kw := keywordNames(sys.Keywords); len(kw) > 0 {
-		w.setList("keywords", kw)
+		w.SetList("keywords", kw)
 		if o := outcome(sys.Keywords); o != "" {
-			w.set("outcome", o)
+			w.Set("outcome", o)
 			if isSecurity {
-				ev.set("outcome", o)
+				ev.Set("outcome", o)
 			}
 		}
 	}
-	w.set("time_created", isoMillis(sys.TimeCreated))
+	w.Set("time_created", isoMillis(sys.TimeCreated))
 	if sys.ProcessID != 0 || sys.ThreadID != 0 {
-		w.setInt("process.pid", int64(sys.ProcessID))
-		w.setInt("process.thread.id", int64(sys.ThreadID))
+		w.SetInt("process.pid", int64(sys.ProcessID))
+		w.SetInt("process.thread.id", int64(sys.ThreadID))
 	}
 	if sys.UserID != "" {
-		w.set("user.identifier", sys.UserID)
+		w.Set("user.identifier", sys.UserID)
 	}
 	if sys.ActivityID != "" {
-		w.set("activity_id", strings.ToUpper(sys.ActivityID))
+		w.Set("activity_id", strings.ToUpper(sys.ActivityID))
 	}
 	if sys.RelatedActivityID != "" {
-		w.set("related_activity_id", strings.ToUpper(sys.RelatedActivityID))
+		w.Set("related_activity_id", strings.ToUpper(sys.RelatedActivityID))
 	}
-	edata := w.obj("event_data")
+	edata := w.Obj("event_data")
 	for i, n := range names {
 		v := vals[i]
 		if dropped(v) || slices.Contains(renamed, n) || (sysmonMappedID != 0 && sysmonRemovedName(sysmonMappedID, n)) {
 			continue
 		}
-		edata.setKey(n, v)
+		edata.SetKey(n, v)
 	}
 	if ud := rec.UserData(); len(ud) > 0 {
-		u := w.obj("user_data")
+		u := w.Obj("user_data")
 		for _, f := range ud {
 			if s, ok := Render(f.Value); ok {
-				u.setKey(f.Name, s)
+				u.SetKey(f.Name, s)
 			}
 		}
 	}
-	return d.appendJSON(make([]byte, 0, 2048)), nil
+	return d.AppendJSON(make([]byte, 0, 2048)), nil
 }
 
 // dropped reports the event_data values Elastic's pipelines remove.
@@ -376,60 +377,60 @@ func parsePID(s string) (int64, bool) {
 // security4688Renamed is what the 4688 script renames away from event_data.
 var security4688Renamed = []string{"NewProcessId", "NewProcessName", "ParentProcessName"}
 
-func mapSecurity4688(d *doc, get func(string) string) {
-	d.setList("event.category", []string{"process"})
-	d.setList("event.type", []string{"start"})
-	d.set("event.action", "created-process")
+func mapSecurity4688(d *event.Builder, get func(string) string) {
+	d.SetList("event.category", []string{"process"})
+	d.SetList("event.type", []string{"start"})
+	d.Set("event.action", "created-process")
 
-	p := d.obj("process")
+	p := d.Obj("process")
 	exe := get("NewProcessName")
 	if cl := get("CommandLine"); cl != "" {
-		p.setList("args", Split4688(cl))
-		p.set("command_line", cl)
+		p.SetList("args", Split4688(cl))
+		p.Set("command_line", cl)
 	}
-	p.str("executable", exe)
-	p.str("name", afterBackslash(exe))
+	p.Str("executable", exe)
+	p.Str("name", afterBackslash(exe))
 	if pid, ok := parsePID(get("NewProcessId")); ok {
-		p.setInt("pid", pid)
+		p.SetInt("pid", pid)
 	}
-	pp := p.obj("parent")
+	pp := p.Obj("parent")
 	if pexe := get("ParentProcessName"); pexe != "" && pexe != "-" {
-		pp.set("executable", pexe)
-		pp.str("name", afterBackslash(pexe))
+		pp.Set("executable", pexe)
+		pp.Str("name", afterBackslash(pexe))
 	}
 	if pid, ok := parsePID(get("ProcessId")); ok {
-		pp.setInt("pid", pid)
+		pp.SetInt("pid", pid)
 	}
 
-	u := d.obj("user")
+	u := d.Obj("user")
 	var related []string
 	if v := get("SubjectDomainName"); !dropped(v) {
-		u.set("domain", v)
+		u.Set("domain", v)
 	}
 	if v := get("SubjectUserSid"); !dropped(v) {
-		u.set("id", v)
+		u.Set("id", v)
 	}
 	if v := get("SubjectUserName"); !dropped(v) {
-		u.set("name", v)
+		u.Set("name", v)
 		related = append(related, v)
 	}
-	eff := u.obj("effective")
+	eff := u.Obj("effective")
 	if v := get("TargetDomainName"); !dropped(v) {
-		eff.set("domain", v)
+		eff.Set("domain", v)
 	}
 	if v := get("TargetUserSid"); !dropped(v) {
-		eff.set("id", v)
+		eff.Set("id", v)
 	}
 	if v := get("TargetUserName"); !dropped(v) {
-		eff.set("name", v)
+		eff.Set("name", v)
 		if len(related) == 0 || related[0] != v {
 			related = append(related, v)
 		}
 	}
 	if len(related) > 0 {
-		d.setList("related.user", related)
+		d.SetList("related.user", related)
 	}
 	if v := get("SubjectLogonId"); !dropped(v) {
-		d.set("winlog.logon.id", v)
+		d.Set("winlog.logon.id", v)
 	}
 }
