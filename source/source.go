@@ -112,7 +112,13 @@ type Reader struct {
 	evSize   int64
 	evPos    int // records and damaged records met so far in the file
 	evtxData []byte
+
+	// Vendor formats: detection per record, or the format SetFormat chose.
+	conv       converter
+	normalized bool // the last record is a normalised document, not file bytes
 }
+
+func newReader() *Reader { return &Reader{conv: converter{last: -1}} }
 
 // Open returns a Reader over path: a file, or a directory walked
 // recursively for *.json, *.ndjson, *.jsonl, *.gz and *.evtx files (others are
@@ -128,11 +134,14 @@ func Open(path string) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Reader{pending: files, size: sizes, skippedFiles: skipped, deferred: errs}, nil
+		r := newReader()
+		r.pending, r.size, r.skippedFiles, r.deferred = files, sizes, skipped, errs
+		return r, nil
 	}
 	// The file is opened on the first Next, so that a caller may Open many
 	// paths up front (to know the total size) without holding their fds.
-	r := &Reader{pending: []string{path}, size: -1}
+	r := newReader()
+	r.pending, r.size = []string{path}, -1
 	if fi.Mode().IsRegular() {
 		r.size = fi.Size()
 	}
@@ -145,7 +154,8 @@ func Stdin() *Reader { return NewReader("stdin", os.Stdin) }
 // NewReader returns a Reader over rd, which is named name in errors. Its
 // size is known only when rd is a regular *os.File (a redirected file).
 func NewReader(name string, rd io.Reader) *Reader {
-	r := &Reader{stream: rd, streamNm: name, size: -1}
+	r := newReader()
+	r.stream, r.streamNm, r.size = rd, name, -1
 	if f, ok := rd.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			r.size = fi.Size()
@@ -232,9 +242,10 @@ func (r *Reader) ReaderAt() io.ReaderAt {
 // Offset is the byte offset in its file of the last record, when ReaderAt
 // is not nil: reading len(rec) bytes there gives back exactly the bytes
 // Next returned (the line ending and a leading BOM are not part of them).
-// It is -1 when ReaderAt is nil.
+// It is -1 when ReaderAt is nil, and for a record of a vendor format (the
+// record is then its ECS document, not the bytes of the file).
 func (r *Reader) Offset() int64 {
-	if r.ref == nil || !r.open {
+	if r.ref == nil || !r.open || r.normalized {
 		return -1
 	}
 	return r.recOff
@@ -298,6 +309,7 @@ func (r *Reader) Next() (rec []byte, pos int, ok bool) {
 			continue
 		}
 		if r.evr != nil {
+			r.normalized = true
 			if rec, pos, ok := r.nextEVTX(); ok {
 				return rec, pos, true
 			}
@@ -315,14 +327,19 @@ func (r *Reader) Next() (rec []byte, pos int, ok bool) {
 				r.report(&Error{File: r.name, Line: r.elemIdx, Err: fmt.Errorf("%w: array element of %d bytes exceeds the %d-byte limit, skipped", ErrTooLong, len(e), r.maxRecord())})
 				continue
 			}
-			return e, r.elemIdx, true
+			if e, ok := r.convert(e, r.elemIdx); ok {
+				return e, r.elemIdx, true
+			}
+			continue
 		}
 		line, ok := r.readLine()
 		if !ok {
 			r.finishFile()
 			continue
 		}
-		return line, r.lineNo, true
+		if line, ok = r.convert(line, r.lineNo); ok {
+			return line, r.lineNo, true
+		}
 	}
 }
 
