@@ -69,6 +69,10 @@ type Alert struct {
 // call (a table needs no JSON, and a large document need not be held).
 func (a *Alert) JSON() []byte { return render(a.body) }
 
+// AppendJSON appends the alert document to dst, for writers that reuse a
+// buffer.
+func (a *Alert) AppendJSON(dst []byte) []byte { return jObjV(a.body).appendTo(dst) }
+
 // Field returns a field of the alert document as text (arrays joined with
 // ", "), e.g. "host.name" or "kibana.alert.reason"; "" when absent. It
 // reads dotted keys and nested objects alike, without rendering the
@@ -160,72 +164,73 @@ type fieldArgs struct {
 
 // alertFields builds the kibana.alert.* fields in the order Kibana's
 // buildAlertFields writes them, plus those the alerting framework adds.
+// The keys are distinct, so they are appended without lookups.
 func (b *alertBuilder) alertFields(cr *compiledRule, f fieldArgs) *jobj {
 	r := cr.r
-	o := newObj()
-	o.set("@timestamp", jStr(b.now))
-	o.set("kibana.space_ids", jStrs([]string{b.spaceID}))
-	o.set("event.kind", jStr("signal"))
+	o := newObjCap(64)
+	o.add("@timestamp", jStr(b.now))
+	o.add("kibana.space_ids", jStrs([]string{b.spaceID}))
+	o.add("event.kind", jStr("signal"))
 	if f.originalTime != "" {
-		o.set("kibana.alert.original_time", jStr(f.originalTime))
+		o.add("kibana.alert.original_time", jStr(f.originalTime))
 	} else {
-		o.set("kibana.alert.original_time", jUndefined())
+		o.add("kibana.alert.original_time", jUndefined())
 	}
-	o.set("kibana.alert.rule.consumer", jStr("siem"))
-	o.set("kibana.alert.ancestors", ancestorsValue(f.ancestors))
-	o.set("kibana.alert.status", jStr("active"))
-	o.set("kibana.alert.workflow_status", jStr("open"))
-	o.set("kibana.alert.depth", jInt(f.depth))
-	o.set("kibana.alert.reason", jStr(f.reason))
-	o.set("kibana.alert.building_block_type", optStr(r.BuildingBlockType))
-	o.set("kibana.alert.severity", jStr(f.severity))
-	o.set("kibana.alert.risk_score", jNum(f.risk))
-	o.set("kibana.alert.rule.parameters", cr.params)
-	o.set("kibana.alert.rule.actions", jArr())
-	o.set("kibana.alert.rule.author", cr.author)
-	o.set("kibana.alert.rule.created_at", jStr(orDefault(cr.createdAt, b.now)))
-	o.set("kibana.alert.rule.created_by", jStr(""))
-	o.set("kibana.alert.rule.description", cr.description)
-	o.set("kibana.alert.rule.enabled", jBoolV(r.Enabled == nil || *r.Enabled))
-	o.set("kibana.alert.rule.exceptions_list", cr.exceptions)
-	o.set("kibana.alert.rule.false_positives", cr.falsePositives)
-	o.set("kibana.alert.rule.from", jStr(cr.from))
-	o.set("kibana.alert.rule.immutable", jBoolV(cr.immutable))
-	o.set("kibana.alert.rule.interval", jStr(cr.interval))
-	o.set("kibana.alert.rule.indices", cr.indices)
-	o.set("kibana.alert.rule.license", optStr(r.License))
-	o.set("kibana.alert.rule.max_signals", jInt(cr.maxSignals))
-	o.set("kibana.alert.rule.name", jStr(f.name))
-	o.set("kibana.alert.rule.note", cr.note)
-	o.set("kibana.alert.rule.references", cr.references)
-	o.set("kibana.alert.rule.risk_score_mapping", cr.riskMapping)
-	o.set("kibana.alert.rule.rule_id", jStr(r.RuleID))
-	o.set("kibana.alert.rule.rule_name_override", optStr(r.RuleNameOverride))
-	o.set("kibana.alert.rule.severity_mapping", cr.sevMapping)
-	o.set("kibana.alert.rule.tags", cr.tags)
-	o.set("kibana.alert.rule.threat", cr.threat)
-	o.set("kibana.alert.rule.timestamp_override", optStr(r.TimestampOverride))
-	o.set("kibana.alert.rule.to", jStr(cr.to))
-	o.set("kibana.alert.rule.type", jStr(r.Type))
-	o.set("kibana.alert.rule.updated_at", jStr(orDefault(cr.updatedAt, b.now)))
-	o.set("kibana.alert.rule.updated_by", jStr(""))
-	o.set("kibana.alert.rule.uuid", jStr(cr.uuid))
-	o.set("kibana.alert.rule.version", jInt(cr.version))
-	o.set("kibana.alert.uuid", jStr(f.uuid))
-	o.set("kibana.alert.workflow_tags", jArr())
-	o.set("kibana.alert.workflow_assignee_ids", jArr())
-	o.set("kibana.alert.rule.risk_score", jInt(r.RiskScore))
-	o.set("kibana.alert.rule.severity", jStr(r.Severity))
-	o.set("kibana.alert.rule.building_block_type", optStr(r.BuildingBlockType))
-	o.set("kibana.alert.intended_timestamp", jStr(b.now))
-	o.set("kibana.alert.rule.execution.type", jStr("scheduled"))
+	o.add("kibana.alert.rule.consumer", jStr("siem"))
+	o.add("kibana.alert.ancestors", ancestorsValue(f.ancestors))
+	o.add("kibana.alert.status", jStr("active"))
+	o.add("kibana.alert.workflow_status", jStr("open"))
+	o.add("kibana.alert.depth", jInt(f.depth))
+	o.add("kibana.alert.reason", jStr(f.reason))
+	o.add("kibana.alert.building_block_type", optStr(r.BuildingBlockType))
+	o.add("kibana.alert.severity", jStr(f.severity))
+	o.add("kibana.alert.risk_score", jNum(f.risk))
+	o.add("kibana.alert.rule.parameters", cr.params)
+	o.add("kibana.alert.rule.actions", jArr())
+	o.add("kibana.alert.rule.author", cr.author)
+	o.add("kibana.alert.rule.created_at", jStr(orDefault(cr.createdAt, b.now)))
+	o.add("kibana.alert.rule.created_by", jStr(""))
+	o.add("kibana.alert.rule.description", cr.description)
+	o.add("kibana.alert.rule.enabled", jBoolV(r.Enabled == nil || *r.Enabled))
+	o.add("kibana.alert.rule.exceptions_list", cr.exceptions)
+	o.add("kibana.alert.rule.false_positives", cr.falsePositives)
+	o.add("kibana.alert.rule.from", jStr(cr.from))
+	o.add("kibana.alert.rule.immutable", jBoolV(cr.immutable))
+	o.add("kibana.alert.rule.interval", jStr(cr.interval))
+	o.add("kibana.alert.rule.indices", cr.indices)
+	o.add("kibana.alert.rule.license", optStr(r.License))
+	o.add("kibana.alert.rule.max_signals", jInt(cr.maxSignals))
+	o.add("kibana.alert.rule.name", jStr(f.name))
+	o.add("kibana.alert.rule.note", cr.note)
+	o.add("kibana.alert.rule.references", cr.references)
+	o.add("kibana.alert.rule.risk_score_mapping", cr.riskMapping)
+	o.add("kibana.alert.rule.rule_id", jStr(r.RuleID))
+	o.add("kibana.alert.rule.rule_name_override", optStr(r.RuleNameOverride))
+	o.add("kibana.alert.rule.severity_mapping", cr.sevMapping)
+	o.add("kibana.alert.rule.tags", cr.tags)
+	o.add("kibana.alert.rule.threat", cr.threat)
+	o.add("kibana.alert.rule.timestamp_override", optStr(r.TimestampOverride))
+	o.add("kibana.alert.rule.to", jStr(cr.to))
+	o.add("kibana.alert.rule.type", jStr(r.Type))
+	o.add("kibana.alert.rule.updated_at", jStr(orDefault(cr.updatedAt, b.now)))
+	o.add("kibana.alert.rule.updated_by", jStr(""))
+	o.add("kibana.alert.rule.uuid", jStr(cr.uuid))
+	o.add("kibana.alert.rule.version", jInt(cr.version))
+	o.add("kibana.alert.uuid", jStr(f.uuid))
+	o.add("kibana.alert.workflow_tags", jArr())
+	o.add("kibana.alert.workflow_assignee_ids", jArr())
+	o.add("kibana.alert.rule.risk_score", jInt(r.RiskScore))
+	o.add("kibana.alert.rule.severity", jStr(r.Severity))
+	o.add("kibana.alert.rule.building_block_type", optStr(r.BuildingBlockType))
+	o.add("kibana.alert.intended_timestamp", jStr(b.now))
+	o.add("kibana.alert.rule.execution.type", jStr("scheduled"))
 	// Written by the alerting framework around the security solution.
-	o.set("kibana.alert.rule.category", jStr("Event Correlation Rule"))
-	o.set("kibana.alert.rule.producer", jStr("siem"))
-	o.set("kibana.alert.rule.rule_type_id", jStr("siem.eqlRule"))
-	o.set("kibana.alert.rule.revision", jInt(r.Revision))
-	o.set("kibana.alert.start", jStr(b.now))
-	o.set("kibana.alert.last_detected", jStr(b.now))
+	o.add("kibana.alert.rule.category", jStr("Event Correlation Rule"))
+	o.add("kibana.alert.rule.producer", jStr("siem"))
+	o.add("kibana.alert.rule.rule_type_id", jStr("siem.eqlRule"))
+	o.add("kibana.alert.rule.revision", jInt(r.Revision))
+	o.add("kibana.alert.start", jStr(b.now))
+	o.add("kibana.alert.last_detected", jStr(b.now))
 	return o
 }
 
@@ -272,7 +277,14 @@ func (b *alertBuilder) transform(cr *compiledRule, src *jobj, f fieldArgs) *jobj
 	}
 	fields := b.alertFields(cr, f)
 	for i, k := range fields.keys {
-		out.set(k, fields.vals[i])
+		if strings.HasPrefix(k, "kibana.") {
+			// cleanSource dropped the event's kibana.* fields and added
+			// only original_event / original_data_stream copies, which
+			// no alert field names: no lookup needed.
+			out.add(k, fields.vals[i])
+		} else {
+			out.set(k, fields.vals[i])
+		}
 	}
 	return out
 }
@@ -283,7 +295,7 @@ type keyValue struct {
 }
 
 func cleanSource(src *jobj) *jobj {
-	out := newObj()
+	out := newObjCap(len(src.keys) + 80) // room for the alert fields transform adds
 	var copies []keyValue
 	for i, k := range src.keys {
 		top := k
@@ -636,10 +648,7 @@ func parseObject(h *eql.Hit) (*jobj, error) {
 }
 
 func render(o *jobj) []byte {
-	var b bytes.Buffer
-	b.Grow(16 << 10)
-	jObjV(o).render(&b)
-	return b.Bytes()
+	return jObjV(o).appendTo(make([]byte, 0, 4<<10))
 }
 
 // eventAlert builds the alert of an event query hit (Kibana's wrapHits).

@@ -43,6 +43,9 @@ type jobj struct {
 
 func newObj() *jobj { return &jobj{} }
 
+// newObjCap returns an object with room for n keys.
+func newObjCap(n int) *jobj { return &jobj{keys: make([]string, 0, n), vals: make([]*jv, 0, n)} }
+
 func (o *jobj) find(k string) int {
 	for i, key := range o.keys {
 		if key == k {
@@ -50,6 +53,12 @@ func (o *jobj) find(k string) int {
 		}
 	}
 	return -1
+}
+
+// add appends a key the caller knows is not there yet.
+func (o *jobj) add(k string, v *jv) {
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
 }
 
 func (o *jobj) get(k string) (*jv, bool) {
@@ -131,61 +140,86 @@ var parsers = sync.Pool{New: func() any { return new(event.Parser) }}
 // treeOf copies a parsed value into a jv tree (strings copied out of the
 // parser's buffers; numbers keep their literal text).
 func treeOf(n event.Node) *jv {
+	var s slab
+	return s.tree(n)
+}
+
+// slab hands out the nodes of one tree from shared blocks: an alert's
+// event has a hundred or so values, and one allocation each dominated.
+type slab struct{ free []jv }
+
+func (s *slab) node(v jv) *jv {
+	if len(s.free) == 0 {
+		s.free = make([]jv, 64)
+	}
+	p := &s.free[0]
+	*p = v
+	s.free = s.free[1:]
+	return p
+}
+
+func (s *slab) tree(n event.Node) *jv {
 	switch n.Kind() {
 	case event.NodeObject:
 		o := newObj()
-		n.Members(func(k string, v event.Node) { o.set(strings.Clone(k), treeOf(v)) })
-		return jObjV(o)
+		n.Members(func(k string, v event.Node) { o.set(strings.Clone(k), s.tree(v)) })
+		return s.node(jv{kind: jObject, obj: o})
 	case event.NodeArray:
-		a := &jv{kind: jArray, arr: []*jv{}}
-		n.Elements(func(v event.Node) { a.arr = append(a.arr, treeOf(v)) })
+		a := s.node(jv{kind: jArray, arr: []*jv{}})
+		n.Elements(func(v event.Node) { a.arr = append(a.arr, s.tree(v)) })
 		return a
 	case event.NodeString:
-		return jStr(strings.Clone(n.Text()))
+		return s.node(jv{kind: jString, s: strings.Clone(n.Text())})
 	case event.NodeNumber:
-		return &jv{kind: jNumber, s: n.Text()}
+		return s.node(jv{kind: jNumber, s: n.Text()})
 	case event.NodeBool:
-		return jBoolV(n.Text() == "true")
+		return s.node(jv{kind: jBool, b: n.Text() == "true"})
 	}
-	return &jv{kind: jNull}
+	return s.node(jv{kind: jNull})
 }
 
 func (v *jv) render(b *bytes.Buffer) {
+	b.Write(v.appendTo(b.AvailableBuffer()))
+}
+
+// appendTo appends v as JSON.
+func (v *jv) appendTo(b []byte) []byte {
 	switch v.kind {
 	case jNull, jUndef:
-		b.WriteString("null") // undefined in an array is null, as in JSON.stringify
+		b = append(b, "null"...) // undefined in an array is null, as in JSON.stringify
 	case jBool:
-		b.WriteString(strconv.FormatBool(v.b))
+		b = strconv.AppendBool(b, v.b)
 	case jNumber, jRaw:
-		b.WriteString(v.s)
+		b = append(b, v.s...)
 	case jString:
-		writeJSONString(b, v.s)
+		b = event.AppendJSONString(b, v.s)
 	case jArray:
-		b.WriteByte('[')
+		b = append(b, '[')
 		for i, e := range v.arr {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			e.render(b)
+			b = e.appendTo(b)
 		}
-		b.WriteByte(']')
+		b = append(b, ']')
 	case jObject:
-		b.WriteByte('{')
+		b = append(b, '{')
 		first := true
 		for i, k := range v.obj.keys {
 			if v.obj.vals[i].kind == jUndef {
 				continue
 			}
 			if !first {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
 			first = false
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			v.obj.vals[i].render(b)
+			b = event.AppendJSONString(b, k)
+			b = append(b, ':')
+			b = v.obj.vals[i].appendTo(b)
 		}
-		b.WriteByte('}')
+		b = append(b, '}')
 	}
+	return b
 }
 
 // num returns the value of a number as JavaScript reads it (a double).
