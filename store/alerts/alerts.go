@@ -1,0 +1,513 @@
+// Package alerts stores Kibana-schema alerts, their workflow status, the
+// rule execution log and the schedulers' per-rule state in SQLite (the pure
+// Go driver modernc.org/sqlite, so the binary stays static).
+//
+// An alert is kept as its Kibana document plus indexed columns. The
+// primary key is kibana.alert.uuid, which detect computes
+// deterministically: inserting the same alert twice is a no-op, so
+// overlapping look-backs, catch-up, restarts and manual runs never
+// duplicate alerts.
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Workflow statuses (kibana.alert.workflow_status).
+const (
+	StatusOpen         = "open"
+	StatusAcknowledged = "acknowledged"
+	StatusClosed       = "closed"
+)
+
+// ValidStatus reports whether s is a Kibana workflow status.
+func ValidStatus(s string) bool {
+	return s == StatusOpen || s == StatusAcknowledged || s == StatusClosed
+}
+
+// Alert is one stored alert: the document and the columns queries filter on.
+type Alert struct {
+	UUID          string    `json:"uuid"`
+	RuleID        string    `json:"rule_id"`
+	Severity      string    `json:"severity"`
+	Host          string    `json:"host,omitempty"`
+	Timestamp     time.Time `json:"timestamp"` // the event time the alert is about (kibana.alert.original_time, else creation)
+	Created       time.Time `json:"created"`   // when the alert was created (@timestamp)
+	Kind          string    `json:"kind"`      // event, sequence, building_block
+	BuildingBlock bool      `json:"building_block,omitempty"`
+	GroupID       string    `json:"group_id,omitempty"`
+	Doc           []byte    `json:"doc"` // the Kibana document (JSON object)
+
+	// Workflow, set by the store.
+	Status          string    `json:"status"`
+	StatusUpdatedBy string    `json:"status_updated_by,omitempty"`
+	StatusUpdatedAt time.Time `json:"status_updated_at,omitzero"`
+}
+
+// Store is an SQLite alert store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// FileName is the database file under a data directory.
+const FileName = "alerts.db"
+
+// OpenDir opens (creating) the store under a data directory.
+func OpenDir(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	return Open(filepath.Join(dir, FileName))
+}
+
+// Open opens (creating) the store at path.
+func Open(path string) (*Store, error) {
+	// WAL lets the API read while the scheduler writes; busy_timeout makes
+	// concurrent writers wait instead of failing.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(on)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("alerts: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS alerts (
+	uuid TEXT PRIMARY KEY,
+	rule_id TEXT NOT NULL,
+	severity TEXT NOT NULL,
+	host TEXT NOT NULL DEFAULT '',
+	ts INTEGER NOT NULL,
+	created INTEGER NOT NULL,
+	kind TEXT NOT NULL,
+	building_block INTEGER NOT NULL DEFAULT 0,
+	group_id TEXT NOT NULL DEFAULT '',
+	status TEXT NOT NULL DEFAULT 'open',
+	status_by TEXT NOT NULL DEFAULT '',
+	status_at INTEGER NOT NULL DEFAULT 0,
+	doc BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id, ts);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+CREATE INDEX IF NOT EXISTS alerts_severity ON alerts(severity, ts);
+CREATE INDEX IF NOT EXISTS alerts_host ON alerts(host, ts);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, ts);
+CREATE INDEX IF NOT EXISTS alerts_group ON alerts(group_id);
+CREATE TABLE IF NOT EXISTS executions (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	rule_id TEXT NOT NULL,
+	started INTEGER NOT NULL,
+	record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_rule ON executions(rule_id, started);
+CREATE TABLE IF NOT EXISTS rule_state (
+	rule_id TEXT PRIMARY KEY,
+	state BLOB NOT NULL
+) WITHOUT ROWID;
+`
+
+func (s *Store) migrate() error {
+	_, err := s.db.Exec(schemaSQL)
+	return err
+}
+
+// Insert stores alerts in one transaction; an alert whose uuid is already
+// stored is left unchanged. It reports, per alert, whether it was new.
+func (s *Store) Insert(ctx context.Context, as []*Alert) ([]bool, error) {
+	if len(as) == 0 {
+		return nil, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: insert: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts(uuid, rule_id, severity, host, ts, created, kind, building_block, group_id, status, doc)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(uuid) DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: insert: %w", err)
+	}
+	defer st.Close()
+	out := make([]bool, len(as))
+	for i, a := range as {
+		if a.UUID == "" {
+			return nil, fmt.Errorf("alerts: insert: alert %d of rule %q has no uuid", i, a.RuleID)
+		}
+		if !json.Valid(a.Doc) {
+			return nil, fmt.Errorf("alerts: insert: alert %s: document is not valid JSON", a.UUID)
+		}
+		status := a.Status
+		if status == "" {
+			status = StatusOpen
+		}
+		res, err := st.ExecContext(ctx, a.UUID, a.RuleID, a.Severity, a.Host, a.Timestamp.UnixMilli(), a.Created.UnixMilli(),
+			a.Kind, boolInt(a.BuildingBlock), a.GroupID, status, a.Doc)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: insert %s: %w", a.UUID, err)
+		}
+		n, _ := res.RowsAffected()
+		out[i] = n == 1
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("alerts: insert: %w", err)
+	}
+	return out, nil
+}
+
+// Exists reports which of the uuids are stored.
+func (s *Store) Exists(ctx context.Context, uuids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(uuids) > 0 {
+		n := min(len(uuids), 500)
+		chunk := uuids[:n]
+		uuids = uuids[n:]
+		q := "SELECT uuid FROM alerts WHERE uuid IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		args := make([]any, len(chunk))
+		for i, u := range chunk {
+			args[i] = u
+		}
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: exists: %w", err)
+		}
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("alerts: exists: %w", err)
+			}
+			out[u] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("alerts: exists: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ErrNotFound is returned for an unknown alert id.
+var ErrNotFound = errors.New("alert not found")
+
+const alertCols = "uuid, rule_id, severity, host, ts, created, kind, building_block, group_id, status, status_by, status_at, doc"
+
+type scanner interface{ Scan(...any) error }
+
+func scanAlert(r scanner) (*Alert, error) {
+	var a Alert
+	var ts, created, statusAt int64
+	var bb int
+	if err := r.Scan(&a.UUID, &a.RuleID, &a.Severity, &a.Host, &ts, &created, &a.Kind, &bb, &a.GroupID, &a.Status, &a.StatusUpdatedBy, &statusAt, &a.Doc); err != nil {
+		return nil, err
+	}
+	a.Timestamp = time.UnixMilli(ts).UTC()
+	a.Created = time.UnixMilli(created).UTC()
+	a.BuildingBlock = bb != 0
+	if statusAt != 0 {
+		a.StatusUpdatedAt = time.UnixMilli(statusAt).UTC()
+	}
+	return &a, nil
+}
+
+// Get returns one alert; ErrNotFound when it is not stored.
+func (s *Store) Get(ctx context.Context, uuid string) (*Alert, error) {
+	a, err := scanAlert(s.db.QueryRowContext(ctx, "SELECT "+alertCols+" FROM alerts WHERE uuid = ?", uuid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alerts: get %s: %w", uuid, err)
+	}
+	return a, nil
+}
+
+// Filter selects alerts. Empty fields do not filter. Time bounds apply to
+// the alert's event time and are inclusive.
+type Filter struct {
+	RuleID   string
+	Severity string
+	Host     string
+	Status   string
+	From, To time.Time
+	// BuildingBlocks includes building-block alerts, which Kibana hides by
+	// default (a sequence's per-event alerts and building-block rules').
+	BuildingBlocks bool
+	GroupID        string
+	Size           int // default 100, at most 10,000
+	Page           int // 1-based; default 1
+}
+
+// MaxPageSize bounds Filter.Size.
+const MaxPageSize = 10000
+
+// Query returns the total number of matching alerts and one page of them,
+// newest event time first (then uuid, so pages are stable).
+func (s *Store) Query(ctx context.Context, f Filter) (int, []*Alert, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if f.RuleID != "" {
+		add("rule_id = ?", f.RuleID)
+	}
+	if f.Severity != "" {
+		add("severity = ?", f.Severity)
+	}
+	if f.Host != "" {
+		add("host = ?", f.Host)
+	}
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.GroupID != "" {
+		add("group_id = ?", f.GroupID)
+	}
+	if !f.From.IsZero() {
+		add("ts >= ?", f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		add("ts <= ?", f.To.UnixMilli())
+	}
+	if !f.BuildingBlocks {
+		where = append(where, "building_block = 0")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM alerts"+cond, args...).Scan(&total); err != nil {
+		return 0, nil, fmt.Errorf("alerts: query: %w", err)
+	}
+	size, page := f.Size, f.Page
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, MaxPageSize)
+	if page <= 0 {
+		page = 1
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT "+alertCols+" FROM alerts"+cond+" ORDER BY ts DESC, uuid LIMIT ? OFFSET ?",
+		append(args, size, (page-1)*size)...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("alerts: query: %w", err)
+	}
+	defer rows.Close()
+	var out []*Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return 0, nil, fmt.Errorf("alerts: query: %w", err)
+		}
+		out = append(out, a)
+	}
+	return total, out, rows.Err()
+}
+
+// SetStatus changes an alert's workflow status, recording who and when,
+// and writes kibana.alert.workflow_status, workflow_status_updated_at and
+// workflow_user into its document as Kibana does.
+func (s *Store) SetStatus(ctx context.Context, uuid, status, by string, at time.Time) (*Alert, error) {
+	if !ValidStatus(status) {
+		return nil, fmt.Errorf("alerts: status %q: want open, acknowledged or closed", status)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: set status: %w", err)
+	}
+	defer tx.Rollback()
+	a, err := scanAlert(tx.QueryRowContext(ctx, "SELECT "+alertCols+" FROM alerts WHERE uuid = ?", uuid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alerts: set status %s: %w", uuid, err)
+	}
+	at = at.UTC()
+	doc, err := SetFields(a.Doc, []Field{
+		{"kibana.alert.workflow_status", status},
+		{"kibana.alert.workflow_status_updated_at", at.Format("2006-01-02T15:04:05.000Z")},
+		{"kibana.alert.workflow_user", by},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: set status %s: %w", uuid, err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE alerts SET status = ?, status_by = ?, status_at = ?, doc = ? WHERE uuid = ?",
+		status, by, at.UnixMilli(), doc, uuid); err != nil {
+		return nil, fmt.Errorf("alerts: set status %s: %w", uuid, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("alerts: set status %s: %w", uuid, err)
+	}
+	a.Status, a.StatusUpdatedBy, a.StatusUpdatedAt, a.Doc = status, by, at, doc
+	return a, nil
+}
+
+// Field is one top-level key of a JSON document and its new value.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// SetFields replaces (or appends) top-level keys of a JSON object,
+// keeping the other keys in their order and bytes.
+func SetFields(doc []byte, fields []Field) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("document is not a JSON object")
+	}
+	done := make([]bool, len(fields))
+	var out bytes.Buffer
+	out.WriteByte('{')
+	first := true
+	write := func(k string, v []byte) {
+		if !first {
+			out.WriteByte(',')
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		out.Write(kb)
+		out.WriteByte(':')
+		out.Write(v)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		replaced := false
+		for i, f := range fields {
+			if f.Key == k && !done[i] {
+				vb, err := json.Marshal(f.Value)
+				if err != nil {
+					return nil, err
+				}
+				write(k, vb)
+				done[i], replaced = true, true
+				break
+			}
+		}
+		if !replaced {
+			write(k, raw)
+		}
+	}
+	for i, f := range fields {
+		if !done[i] {
+			vb, err := json.Marshal(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			write(f.Key, vb)
+		}
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}
+
+// Execution log and rule state.
+
+// AddExecution appends one execution record (any JSON-encodable value)
+// for a rule and returns its id.
+func (s *Store) AddExecution(ctx context.Context, ruleID string, started time.Time, record any) (int64, error) {
+	b, err := json.Marshal(record)
+	if err != nil {
+		return 0, fmt.Errorf("alerts: execution of %s: %w", ruleID, err)
+	}
+	res, err := s.db.ExecContext(ctx, "INSERT INTO executions(rule_id, started, record) VALUES(?,?,?)", ruleID, started.UnixMilli(), string(b))
+	if err != nil {
+		return 0, fmt.Errorf("alerts: execution of %s: %w", ruleID, err)
+	}
+	return res.LastInsertId()
+}
+
+// Executions returns a rule's execution records (JSON), newest first,
+// with the total count.
+func (s *Store) Executions(ctx context.Context, ruleID string, size, page int) (int, []json.RawMessage, error) {
+	if size <= 0 {
+		size = 100
+	}
+	size = min(size, MaxPageSize)
+	if page <= 0 {
+		page = 1
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM executions WHERE rule_id = ?", ruleID).Scan(&total); err != nil {
+		return 0, nil, fmt.Errorf("alerts: executions of %s: %w", ruleID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT record FROM executions WHERE rule_id = ? ORDER BY started DESC, id DESC LIMIT ? OFFSET ?",
+		ruleID, size, (page-1)*size)
+	if err != nil {
+		return 0, nil, fmt.Errorf("alerts: executions of %s: %w", ruleID, err)
+	}
+	defer rows.Close()
+	var out []json.RawMessage
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return 0, nil, err
+		}
+		out = append(out, json.RawMessage(rec))
+	}
+	return total, out, rows.Err()
+}
+
+// SaveState stores a rule's scheduler state (opaque bytes).
+func (s *Store) SaveState(ctx context.Context, ruleID string, state []byte) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO rule_state(rule_id, state) VALUES(?,?) ON CONFLICT(rule_id) DO UPDATE SET state = excluded.state", ruleID, state)
+	if err != nil {
+		return fmt.Errorf("alerts: state of %s: %w", ruleID, err)
+	}
+	return nil
+}
+
+// LoadState returns a rule's saved state; nil when there is none.
+func (s *Store) LoadState(ctx context.Context, ruleID string) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, "SELECT state FROM rule_state WHERE rule_id = ?", ruleID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alerts: state of %s: %w", ruleID, err)
+	}
+	return b, nil
+}

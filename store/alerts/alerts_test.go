@@ -1,0 +1,208 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Test documents are constructed here, not taken from any corpus.
+func testAlert(i int, rule, sev, host string, ts time.Time) *Alert {
+	return &Alert{
+		UUID: fmt.Sprintf("u%03d", i), RuleID: rule, Severity: sev, Host: host,
+		Timestamp: ts, Created: ts.Add(time.Second), Kind: "event",
+		Doc: []byte(fmt.Sprintf(`{"@timestamp":"x","kibana.alert.uuid":"u%03d","kibana.alert.workflow_status":"open","host":{"name":%q}}`, i, host)),
+	}
+}
+
+func TestInsertQueryStatus(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var as []*Alert
+	for i := 0; i < 30; i++ {
+		sev := []string{"low", "high", "critical"}[i%3]
+		host := []string{"a", "b"}[i%2]
+		as = append(as, testAlert(i, fmt.Sprintf("r%d", i%2), sev, host, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	bb := testAlert(99, "r0", "low", "a", t0)
+	bb.BuildingBlock, bb.Kind = true, "building_block"
+	as = append(as, bb)
+	isNew, err := s.Insert(ctx, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range isNew {
+		if !n {
+			t.Fatalf("alert %d not new on first insert", i)
+		}
+	}
+	// Same ids again: no-ops.
+	isNew, err = s.Insert(ctx, as[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range isNew {
+		if n {
+			t.Fatalf("alert %d inserted twice", i)
+		}
+	}
+	total, page, err := s.Query(ctx, Filter{})
+	if err != nil || total != 30 || len(page) != 30 {
+		t.Fatalf("all: total %d, page %d, err %v", total, len(page), err)
+	}
+	if page[0].UUID != "u029" {
+		t.Fatalf("newest first: got %s", page[0].UUID)
+	}
+	total, _, _ = s.Query(ctx, Filter{BuildingBlocks: true})
+	if total != 31 {
+		t.Fatalf("with building blocks: %d", total)
+	}
+	cases := []struct {
+		f    Filter
+		want int
+	}{
+		{Filter{RuleID: "r1"}, 15},
+		{Filter{Severity: "critical"}, 10},
+		{Filter{Host: "a", Severity: "low"}, 5}, // i%6==0
+		{Filter{From: t0.Add(10 * time.Minute), To: t0.Add(19 * time.Minute)}, 10},
+	}
+	for _, c := range cases {
+		n, _, err := s.Query(ctx, c.f)
+		if err != nil || n != c.want {
+			t.Errorf("%+v: %d, want %d (%v)", c.f, n, c.want, err)
+		}
+	}
+	// Paging: disjoint, complete.
+	seen := map[string]bool{}
+	for p := 1; p <= 4; p++ {
+		n, pg, err := s.Query(ctx, Filter{Size: 8, Page: p})
+		if err != nil || n != 30 {
+			t.Fatal(n, err)
+		}
+		for _, a := range pg {
+			if seen[a.UUID] {
+				t.Fatalf("page %d repeats %s", p, a.UUID)
+			}
+			seen[a.UUID] = true
+		}
+	}
+	if len(seen) != 30 {
+		t.Fatalf("pages cover %d alerts", len(seen))
+	}
+
+	at := t0.Add(time.Hour)
+	a, err := s.SetStatus(ctx, "u003", StatusAcknowledged, "alice", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != StatusAcknowledged || a.StatusUpdatedBy != "alice" {
+		t.Fatalf("%+v", a)
+	}
+	if _, err := s.SetStatus(ctx, "nope", StatusClosed, "x", at); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := s.SetStatus(ctx, "u003", "resolved", "x", at); err == nil {
+		t.Fatal("bad status accepted")
+	}
+	s.Close()
+
+	// Reopen: everything persisted.
+	s, err = Open(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err = s.Get(ctx, "u003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(a.Doc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["kibana.alert.workflow_status"] != "acknowledged" || doc["kibana.alert.workflow_user"] != "alice" ||
+		doc["kibana.alert.workflow_status_updated_at"] != "2026-03-01T11:00:00.000Z" {
+		t.Fatalf("doc not updated: %s", a.Doc)
+	}
+	n, _, _ := s.Query(ctx, Filter{Status: StatusAcknowledged})
+	if n != 1 {
+		t.Fatalf("acknowledged: %d", n)
+	}
+	if _, err := s.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+}
+
+func TestInsertRejectsBadDocs(t *testing.T) {
+	s, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := testAlert(1, "r", "low", "h", time.Now())
+	a.Doc = []byte(`{"broken":`)
+	if _, err := s.Insert(context.Background(), []*Alert{a}); err == nil {
+		t.Fatal("invalid JSON stored")
+	}
+	a = testAlert(1, "r", "low", "h", time.Now())
+	a.UUID = ""
+	if _, err := s.Insert(context.Background(), []*Alert{a}); err == nil {
+		t.Fatal("alert without uuid stored")
+	}
+}
+
+func TestExecutionsAndState(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		if _, err := s.AddExecution(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), map[string]int{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.AddExecution(ctx, "r2", t0, map[string]int{"n": 9})
+	total, recs, err := s.Executions(ctx, "r1", 2, 1)
+	if err != nil || total != 5 || len(recs) != 2 || string(recs[0]) != `{"n":4}` {
+		t.Fatalf("%d %s %v", total, recs, err)
+	}
+	if b, err := s.LoadState(ctx, "r1"); err != nil || b != nil {
+		t.Fatalf("no state yet: %s %v", b, err)
+	}
+	s.SaveState(ctx, "r1", []byte("one"))
+	s.SaveState(ctx, "r1", []byte("two"))
+	if b, _ := s.LoadState(ctx, "r1"); string(b) != "two" {
+		t.Fatalf("state %q", b)
+	}
+}
+
+func TestSetFields(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"a":1,"k":"x","b":[1,2]}`, `{"a":1,"k":"y","b":[1,2]}`},
+		{`{"a":{"k":"x"}}`, `{"a":{"k":"x"},"k":"y"}`},
+		{`{}`, `{"k":"y"}`},
+	}
+	for _, c := range cases {
+		got, err := SetFields([]byte(c.in), []Field{{"k", "y"}})
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: %s (%v), want %s", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{`[1]`, `{"a":`, ``} {
+		if _, err := SetFields([]byte(bad), []Field{{"k", 1}}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
