@@ -148,7 +148,13 @@ type RecordError struct {
 	Err    error
 }
 
-func (e *RecordError) Error() string   { return e.Format + ": " + e.Err.Error() }
+func (e *RecordError) Error() string {
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Format+": ") {
+		return msg // the normaliser named itself
+	}
+	return e.Format + ": " + msg
+}
 func (e *RecordError) Unwrap() []error { return []error{ErrMalformed, e.Err} }
 
 // SetFormat makes every record be read as format name (as --source does);

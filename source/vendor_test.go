@@ -15,11 +15,11 @@ import (
 
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/eql"
+	samples "github.com/vigilsec/vigil/internal/vendorsamples"
 	"github.com/vigilsec/vigil/pack"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/source"
 	"github.com/vigilsec/vigil/source/internal/rulefields"
-	"github.com/vigilsec/vigil/source/internal/samples"
 )
 
 const shared = "../../shared"

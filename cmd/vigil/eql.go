@@ -31,6 +31,7 @@ type eqlFlags struct {
 	mappings       []string
 	stats          bool
 	reorderWindow  time.Duration
+	source         string
 }
 
 func newEQLCmd(e *env) *cobra.Command {
@@ -93,6 +94,7 @@ Output formats:
 	fl.StringArrayVar(&f.mappings, "mapping", nil, "Elasticsearch index mapping JSON `FILE` (field types, aliases, null_value); once for all\nPATHs, or once per PATH in the same order when the files are indices with different mappings")
 	fl.DurationVar(&f.reorderWindow, "reorder-window", 15*time.Minute, "sequences: reorder events that arrive up to this much (event time) out of order;\n0 holds every candidate for an exact global order (memory grows with the input)")
 	fl.BoolVar(&f.stats, "stats", false, "print the summary on stderr even when it is not a terminal")
+	fl.StringVar(&f.source, "source", "", sourceFlagHelp())
 	return cmd
 }
 
@@ -140,6 +142,9 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 	default:
 		return usageErrorf("eql: --format %q: want json, ndjson or table", format)
 	}
+	if err := checkSource("eql", f.source); err != nil {
+		return err
+	}
 	if f.resultPosition != "head" && f.resultPosition != "tail" {
 		return usageErrorf("eql: --result-position %q: want head or tail", f.resultPosition)
 	}
@@ -175,7 +180,7 @@ func runEQL(e *env, f *eqlFlags, query string, paths []string) error {
 		paths = []string{"-"}
 	}
 	inputs := make([]input, 0, len(paths))
-	for i, rd := range openInputs(e, paths, sink, &st) {
+	for i, rd := range openInputs(e, paths, f.source, sink, &st) {
 		if rd == nil {
 			continue
 		}

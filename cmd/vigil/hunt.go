@@ -32,6 +32,7 @@ type huntFlags struct {
 	buildingBlocks bool
 	reorderWindow  time.Duration
 	stats          bool
+	source         string
 }
 
 func newHuntCmd(e *env) *cobra.Command {
@@ -81,6 +82,7 @@ Exit status: 0 the hunt ran; 1 it ran, but some input or rule was malformed
 	fl.BoolVar(&f.buildingBlocks, "building-blocks", false, "show building-block alerts in table and csv output")
 	fl.DurationVar(&f.reorderWindow, "reorder-window", 15*time.Minute, "sequences: reorder events arriving up to this much (event time) out of order; 0: exact")
 	fl.BoolVar(&f.stats, "stats", false, "print the summary on stderr even when it is not a terminal")
+	fl.StringVar(&f.source, "source", "", sourceFlagHelp())
 	return c
 }
 
@@ -109,6 +111,9 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	case "table", "ndjson", "csv":
 	default:
 		return usageErrorf("hunt: --format %q: want table, ndjson or csv", format)
+	}
+	if err := checkSource("hunt", f.source); err != nil {
+		return err
 	}
 	minRank := 0
 	if f.minSeverity != "" {
@@ -179,7 +184,7 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	}
 	var st stats
 	var readers []*source.Reader
-	for _, rd := range openInputs(e, paths, sink, &st) {
+	for _, rd := range openInputs(e, paths, f.source, sink, &st) {
 		if rd != nil {
 			readers = append(readers, rd)
 		}

@@ -12,9 +12,10 @@ import (
 )
 
 func newNormalizeCmd(e *env) *cobra.Command {
+	var format string
 	c := &cobra.Command{
 		Use:   "normalize [PATH...]",
-		Short: "Turn raw event files (EVTX) into ECS NDJSON",
+		Short: "Turn raw event files (EVTX, EDR exports) into ECS NDJSON",
 		Long: `Normalize reads raw event files and writes one ECS document per record on
 standard output, as NDJSON, shaped as Elastic's integrations would have indexed
 them. With no PATH, or PATH "-", it reads standard input.
@@ -27,23 +28,42 @@ Inputs:
   (Security: logs-system.security-default, Sysmon:
   logs-windows.sysmon_operational-default, other channels:
   logs-windows.forwarded-default).
-  JSON (NDJSON or one array, plain or gzip): passed through unchanged.
+  JSON (NDJSON or one array, plain or gzip), format detected per record
+  (override with --source NAME):
+    crowdstrike   CrowdStrike FDR events (event_simpleName) ->
+                  logs-crowdstrike.fdr-default
+    sentinelone   SentinelOne Cloud Funnel events (meta.event.name) ->
+                  logs-sentinel_one_cloud_funnel.event-default
+    m365defender  Microsoft 365 Defender Event Hub records
+                  (category AdvancedHunting-Device*) ->
+                  logs-m365_defender.event-default
+    endgame       legacy Endgame/EQL events (event_subtype_full) ->
+                  endgame-8.4.0
+    ecs           ECS documents (anything with @timestamp, e.g. Elastic
+                  Defend): passed through unchanged
+  Each vendor record becomes the document Elastic's integration would index,
+  with _index and data_stream.* naming its data stream.
 
 Directories are read recursively (*.evtx, *.json, *.ndjson, *.jsonl, *.gz).
-Damaged EVTX chunks and records are reported on stderr and skipped; a summary
+Damaged EVTX chunks and records, and vendor records that cannot be mapped,
+are reported on stderr as file:line and skipped; a summary
 (files, records, errors) ends on stderr.
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runNormalize(e, args)
+			return runNormalize(e, args, format)
 		},
 	}
+	c.Flags().StringVar(&format, "source", "", sourceFlagHelp())
 	return c
 }
 
-func runNormalize(e *env, paths []string) error {
+func runNormalize(e *env, paths []string, format string) error {
+	if err := checkSource("normalize", format); err != nil {
+		return err
+	}
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
@@ -54,7 +74,7 @@ func runNormalize(e *env, paths []string) error {
 		fmt.Fprintf(e.stderr, "%v\n", err)
 	}
 	for _, p := range paths {
-		rd, err := openInput(e, p)
+		rd, err := openInput(e, p, format)
 		if err != nil {
 			errs++
 			fmt.Fprintf(e.stderr, "%s\n", pathError(p, err))

@@ -1,4 +1,4 @@
-// Package samples builds, for tests, "net user <name> <pw> /add" process
+// Package vendorsamples builds, for tests, "net user <name> <pw> /add" process
 // events of each vendor format and their near misses. Every sample is
 // CONSTRUCTED: it starts from a real event of the same source in
 // ../shared/telemetry (read at run time, never copied into the repository)
@@ -6,7 +6,7 @@
 // names for the executable, command line, parent and OS. No public raw
 // "net user /add" event exists for these sources (see
 // ../shared/telemetry/README.md, "Gaps").
-package samples
+package vendorsamples
 
 import (
 	"bufio"
