@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/event"
-	"github.com/vigilsec/vigil/winlog"
+	"github.com/vigilsec/vigil/internal/cmdline"
 )
 
 // Schema numbers the keys a normaliser reads from one object.
@@ -162,7 +162,7 @@ func Date(s string) (time.Time, bool) {
 // Argv splits a command line with the Windows rules (commandLineToArgv)
 // that the Sysmon, SentinelOne and CrowdStrike pipelines port; see
 // ../shared/telemetry/ARGS-SPLITTING.md section 1.
-func Argv(cmd string) []string { return winlog.CommandLineToArgv(cmd) }
+func Argv(cmd string) []string { return cmdline.WindowsArgv(cmd) }
 
 // SplitSpaces splits on single spaces and drops empty strings, after
 // trimming: the M365 Defender pipeline's "best effort" split, which keeps

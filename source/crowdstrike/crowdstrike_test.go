@@ -1,0 +1,155 @@
+package crowdstrike
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Constructed FDR events (our own values, in FDR's documented shape: flat,
+// every value a string).
+const (
+	winPR2      = `{"event_simpleName":"ProcessRollup2","event_platform":"Win","timestamp":"1700000000123","ContextTimeStamp":"1700000000.456","aid":"a1","cid":"c1","id":"e1","aip":"192.0.2.7","ComputerName":"WS-01","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\net.exe","CommandLine":"\"C:\\Windows\\system32\\net.exe\" user bob P@ss /add","ParentBaseFileName":"cmd.exe","RawProcessId":"4242","TargetProcessId":"77","ParentProcessId":"66","UserSid":"S-1-5-21-1-2-3-1001","UserName":"bob","SHA256HashData":"0000000000000000000000000000000000000000000000000000000000000000","MD5HashData":"0123456789abcdef0123456789abcdef","ProcessStartTime":"1700000000.100","Custom":"kept"}`
+	filetimePR2 = `{"event_simpleName":"SyntheticProcessRollup2","event_platform":"Mac","timestamp":"1","ContextTimeStamp":"133444736000000000","ImageFileName":"C:\\odd\\path.exe","CommandLine":"x  y"}`
+	dns         = `{"event_simpleName":"DnsRequest","event_platform":"Win","timestamp":"1700000000000","DomainName":"example.org","RequestType":"1","ContextProcessId":"99"}`
+	netConn     = `{"event_simpleName":"NetworkConnectIP4","event_platform":"Lin","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"50000","RemoteAddressIP4":"198.51.100.2","RemotePort":"443","Protocol":"6"}`
+	regSet      = `{"event_simpleName":"AsepValueUpdate","event_platform":"Win","timestamp":"1700000000000","RegObjectName":"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run","RegValueName":"evil","RegStringValue":"C:\\evil.exe"}`
+	fileWrite   = `{"event_simpleName":"NewExecutableWritten","event_platform":"Win","timestamp":"1700000000000","TargetFileName":"\\Device\\HarddiskVolume3\\Users\\bob\\a.exe"}`
+)
+
+func ecsOf(t *testing.T, line string) map[string]any {
+	t.Helper()
+	out, err := Normalize(nil, []byte(line), "f.ndjson")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, line)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return m
+}
+
+func get(m map[string]any, path string) any {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = o[k]
+	}
+	return v
+}
+
+func check(t *testing.T, m map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		if g := get(m, k); !reflect.DeepEqual(g, w) {
+			t.Errorf("%s = %#v, want %#v", k, g, w)
+		}
+	}
+}
+
+func TestProcessRollup2(t *testing.T) {
+	m := ecsOf(t, winPR2)
+	check(t, m, map[string]any{
+		"_index":                   "logs-crowdstrike.fdr-default",
+		"data_stream.dataset":      "crowdstrike.fdr",
+		"@timestamp":               "2023-11-14T22:13:20.456Z", // ContextTimeStamp wins over timestamp
+		"event.created":            "2023-11-14T22:13:20.123Z",
+		"event.action":             "ProcessRollup2",
+		"event.category":           []any{"process"},
+		"event.type":               []any{"start"},
+		"host.os.type":             "windows",
+		"host.name":                "WS-01",
+		"process.name":             "net.exe",
+		"process.executable":       `\Device\HarddiskVolume3\Windows\System32\net.exe`,
+		"process.args":             []any{`C:\Windows\system32\net.exe`, "user", "bob", "P@ss", "/add"},
+		"process.args_count":       float64(5),
+		"process.parent.name":      "cmd.exe",
+		"process.pid":              float64(4242),
+		"process.entity_id":        "77",
+		"process.parent.entity_id": "66",
+		"process.hash.md5":         "0123456789abcdef0123456789abcdef",
+		"process.hash.sha256":      nil, // all zeros: dropped
+		"process.start":            "2023-11-14T22:13:20.100Z",
+		"user.id":                  "S-1-5-21-1-2-3-1001",
+		"user.name":                "bob",
+		"crowdstrike.Custom":       "kept",
+		"log.file.path":            "f.ndjson",
+	})
+}
+
+func TestQuirks(t *testing.T) {
+	m := ecsOf(t, filetimePR2)
+	check(t, m, map[string]any{
+		"@timestamp":   "2023-11-14T22:13:20.000Z", // FILETIME ContextTimeStamp
+		"host.os.type": "macos",
+		"process.name": `C:\odd\path.exe`, // not split: does not start with a separator
+		"process.args": []any{"x", "y"},
+	})
+	// No known platform: no args (the split needs host.os.type).
+	m = ecsOf(t, `{"event_simpleName":"ProcessRollup2","timestamp":"1","CommandLine":"a b","ImageFileName":"/bin/a"}`)
+	check(t, m, map[string]any{"process.args": nil, "host.os.type": nil, "process.name": "a"})
+}
+
+func TestOtherEvents(t *testing.T) {
+	check(t, ecsOf(t, dns), map[string]any{"dns.question.name": "example.org", "event.category": []any{"network"}, "process.entity_id": "99"})
+	check(t, ecsOf(t, netConn), map[string]any{"source.ip": "10.0.0.1", "source.port": float64(50000), "destination.ip": "198.51.100.2",
+		"destination.port": float64(443), "network.transport": "tcp", "network.direction": "egress", "host.os.type": "linux"})
+	check(t, ecsOf(t, regSet), map[string]any{"registry.path": `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\evil`,
+		"registry.value": "evil", "registry.data.strings": []any{`C:\evil.exe`}, "event.category": []any{"registry"}, "registry.hive": "HKLM"})
+	check(t, ecsOf(t, fileWrite), map[string]any{"file.path": `\Device\HarddiskVolume3\Users\bob\a.exe`, "file.name": "a.exe",
+		"file.extension": "exe", "event.category": []any{"file"}, "event.type": []any{"creation"}})
+}
+
+func TestRejects(t *testing.T) {
+	for _, bad := range []string{`{}`, `{"event_simpleName":"X"}`, `{"event_simpleName":"X","timestamp":"soon"}`, `{"event_simpleName":`, `[]`} {
+		if _, err := Normalize(nil, []byte(bad), ""); err == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	if !Sniff([]byte(winPR2)) || Sniff([]byte(`{"event":{"action":"x"}}`)) {
+		t.Error("Sniff")
+	}
+}
+
+// FuzzNormalize: never panics; a document, when produced, is a JSON object
+// with the integration's index.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{winPR2, filetimePR2, dns, netConn, regSet, fileWrite, `{"event_simpleName":"","timestamp":"9"}`,
+		`{"event_simpleName":"ProcessRollup2","ContextTimeStamp":"99999999999999999999","timestamp":"1"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := Normalize(nil, data, "")
+		if err != nil {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("invalid output %q for %q: %v", out, data, err)
+		}
+		if m["_index"] != "logs-crowdstrike.fdr-default" || m["@timestamp"] == nil {
+			t.Fatalf("output without index or time: %s", out)
+		}
+	})
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	line := []byte(winPR2)
+	b.SetBytes(int64(len(line)))
+	var dst []byte
+	for b.Loop() {
+		var err error
+		if dst, err = Normalize(dst[:0], line, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
