@@ -35,6 +35,8 @@ type RuleSet struct {
 	all      bitset
 	cats     []*catField
 	ranges   []*rangeSpec
+
+	excWarnings []string // exceptions.go
 }
 
 // compiledRule is a rule with everything the engine derives from it.
@@ -46,6 +48,7 @@ type compiledRule struct {
 	cats     []string // categories the query's filters need; nil: any
 	catField string
 	literals [][][]eql.RequiredLiteral // per filter, its literal groups
+	exc      *exceptionSet             // rule exceptions (exceptions.go); nil: none
 
 	// Alert constants.
 	params                          *jv
@@ -75,6 +78,11 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // counted by type in Skipped. Each rule that fails to compile is reported
 // as a *CompileError and left out.
 func Compile(rules []*rule.Rule) (*RuleSet, []error) {
+	return CompileWith(rules, CompileOptions{})
+}
+
+// CompileWith is Compile with options (exception lists).
+func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 	rs := &RuleSet{skipped: map[string]int{}}
 	var errs []error
 	for _, r := range rules {
@@ -87,6 +95,11 @@ func Compile(rules []*rule.Rule) (*RuleSet, []error) {
 			continue
 		}
 		cr, err := compileRule(r)
+		if err == nil {
+			var warns []string
+			cr.exc, warns, err = compileRuleExceptions(r, opts.Exceptions)
+			rs.excWarnings = append(rs.excWarnings, warns...)
+		}
 		if err != nil {
 			errs = append(errs, &CompileError{Rule: r, Err: err})
 			continue
@@ -263,6 +276,8 @@ type Stats struct {
 	OutOfTime int64 // parsed events outside From/To for every candidate rule
 	// Evaluations counts (event, rule) pairs fed to runners.
 	Evaluations int64
+	// Excepted counts (event, rule) pairs a rule exception removed.
+	Excepted int64
 	// Late and NoTimestamp sum the sequence runners' counters.
 	Late, NoTimestamp int
 
@@ -404,6 +419,10 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 		for w != 0 {
 			i := wi<<6 | bits.TrailingZeros64(w)
 			w &= w - 1
+			if x := e.rs.rules[i].exc; x != nil && x.match(d) {
+				e.stats.Excepted++ // removed by a rule exception before the query
+				continue
+			}
 			e.runners[i].Feed(e.matchers[i], d, src)
 			e.stats.Evaluations++
 		}
