@@ -123,6 +123,7 @@ Commands:
 		return &exitError{code: exitUsage, msg: err.Error()}
 	})
 	root.AddCommand(newEQLCmd(e), newHuntCmd(e), newNormalizeCmd(e), newRulesCmd(e))
+	root.AddCommand(newServeCmd(e), newAPIKeyCmd(e))
 	return root
 }
 

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigilsec/vigil/detect"
+	"github.com/vigilsec/vigil/rule"
+	"github.com/vigilsec/vigil/server"
+	"github.com/vigilsec/vigil/store/eventlog"
+)
+
+type serveFlags struct {
+	data           string
+	listen         string
+	rules          []string
+	versionLock    string
+	natsURL        string
+	tlsCert        string
+	tlsKey         string
+	insecure       bool
+	requireKeys    bool
+	noDetect       bool
+	maxBodyMB      int64
+	maxLineMB      int64
+	maxInflightMB  int64
+	maxLag         uint64
+	dedupeWindow   time.Duration
+	retention      time.Duration
+	fsync          bool
+	logFormat      string
+	logLevel       string
+	shutdownTimout time.Duration
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve --data DIR [flags]",
+		Short: "Accept events over an Elasticsearch-compatible API and run detection rules on them continuously",
+		Long: `Serve an Elasticsearch-compatible ingest API (GET /, POST /_bulk,
+POST /{index}/_bulk, POST|PUT /{index}/_doc[/{id}], POST /{index}/_create/{id},
+/_cluster/health, /_license, /_xpack, and the template, ILM and pipeline calls
+shippers make at start-up, which are recorded, not applied), so Beats, Elastic
+Agent, Logstash, Vector, rsyslog or Fluent Bit ship to Vigil as to
+Elasticsearch.
+
+Every accepted event is stored in a durable event log (NATS JetStream, file
+storage) before the request is answered; the event gets event.ingested (the
+acceptance time) and its _index and _id. A document with a client-given _id is
+deduplicated by index and id within --dedupe-window, so a retried request
+stores nothing twice. A detection consumer reads the log and runs the rules
+(the built-in pack, or --rules); alerts go to the JetStream subject
+vigil.alerts.<rule_id> and are appended to DIR/alerts.ndjson. After a restart
+the consumer resumes where it left off.
+
+The NATS server runs inside vigil (data under DIR/jetstream) unless --nats
+names an external server or cluster.
+
+Security: the default listen address is loopback. A non-loopback address
+needs TLS (--tls-cert and --tls-key) or --insecure, and then every endpoint
+but /healthz requires an API key (vigil apikey create), sent as
+"Authorization: ApiKey <key>". --require-keys requires keys on loopback too.
+
+When the detectors fall behind the log by more than --max-lag events, or the
+requests in memory exceed --max-inflight-mb, ingest answers 429 with
+Retry-After. /healthz reports health, /metrics Prometheus metrics. SIGINT or
+SIGTERM drains the requests in flight and stops.`,
+		Example: `  # Local: the built-in rule pack, Filebeat/Agent pointed at http://127.0.0.1:9200
+  vigil serve --data /var/lib/vigil
+
+  # All of Elastic's EQL rules, on the network with TLS and API keys
+  vigil apikey create --data /var/lib/vigil --name filebeat
+  vigil serve --data /var/lib/vigil --listen 0.0.0.0:9200 --tls-cert cert.pem --tls-key key.pem \
+    --rules detection-rules/rules --rules detection-rules/rules_building_block
+
+  # An external NATS cluster holds the log
+  vigil serve --data /var/lib/vigil --nats nats://nats-1:4222,nats://nats-2:4222`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(e, &f) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.data, "data", "", "data `DIR` (event log, API keys, alerts.ndjson, recorded set-up calls); required")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:9200", "listen `ADDR` (host:port)")
+	fl.StringArrayVar(&f.rules, "rules", nil, "rule `PATH` (detection-rules TOML or Kibana NDJSON; file or directory); repeatable; default: the built-in pack")
+	fl.StringVar(&f.versionLock, "version-lock", "", "detection-rules version lock `FILE` for rules without a version")
+	fl.StringVar(&f.natsURL, "nats", "", "external NATS `URL`(s), comma-separated; default: the embedded server")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key `FILE` (PEM)")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow a non-loopback listen address without TLS")
+	fl.BoolVar(&f.requireKeys, "require-keys", false, "require an API key on loopback too")
+	fl.BoolVar(&f.noDetect, "no-detect", false, "store events only; run no detection consumer")
+	fl.Int64Var(&f.maxBodyMB, "max-body-mb", server.DefaultMaxBody>>20, "largest request body, in MiB (after decompression)")
+	fl.Int64Var(&f.maxLineMB, "max-line-mb", server.DefaultMaxLine>>20, "largest single event (NDJSON line), in MiB")
+	fl.Int64Var(&f.maxInflightMB, "max-inflight-mb", server.DefaultMaxInflight>>20, "request memory over all requests, in MiB; beyond it 429")
+	fl.Uint64Var(&f.maxLag, "max-lag", server.DefaultMaxLag, "events the detectors may be behind the log before ingest answers 429")
+	fl.DurationVar(&f.dedupeWindow, "dedupe-window", eventlog.DefaultDuplicate, "window in which a retried index+_id is not stored again")
+	fl.DurationVar(&f.retention, "retention", eventlog.DefaultMaxAge, "how long the log keeps events")
+	fl.BoolVar(&f.fsync, "fsync", false, "embedded log: fsync every write before acknowledging (survives power loss, slower)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.DurationVar(&f.shutdownTimout, "shutdown-timeout", 30*time.Second, "how long to drain requests in flight on SIGINT/SIGTERM")
+	return c
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
+}
+
+func runServe(e *env, f *serveFlags) error {
+	if f.data == "" {
+		return usageErrorf("serve: --data DIR is required")
+	}
+	loopback, err := isLoopback(f.listen)
+	if err != nil {
+		return usageErrorf("serve: --listen %q: %v", f.listen, err)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usageErrorf("serve: --tls-cert and --tls-key go together")
+	}
+	if !loopback && f.tlsCert == "" && !f.insecure {
+		return usageErrorf("serve: --listen %s is not loopback: give --tls-cert and --tls-key, or --insecure", f.listen)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usageErrorf("serve: --log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	var logger *slog.Logger
+	switch f.logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	default:
+		return usageErrorf("serve: --log-format %q: want text or json", f.logFormat)
+	}
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return usageErrorf("serve: --data: %v", err)
+	}
+
+	// Rules first: a bad rule path should fail before anything starts.
+	var rs *detect.RuleSet
+	if !f.noDetect {
+		res, err := loadRules(f.rules, f.versionLock)
+		if err != nil {
+			return err
+		}
+		for _, le := range res.Errors {
+			logger.Warn("rule not loaded", "err", le.Detail())
+		}
+		var cerrs []error
+		rs, cerrs = detect.Compile(res.Rules)
+		for _, ce := range cerrs {
+			var le *rule.LoadError
+			if errors.As(ce, &le) {
+				logger.Warn("rule not compiled", "err", le.Detail())
+			} else {
+				logger.Warn("rule not compiled", "err", ce)
+			}
+		}
+		if len(rs.Rules()) == 0 {
+			return usageErrorf("serve: no runnable rule (EQL) among %d loaded", len(res.Rules))
+		}
+		logger.Info("rules loaded", "runnable", len(rs.Rules()), "skipped_by_type", rs.Skipped(), "problems", len(res.Errors)+len(cerrs))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	keys, err := server.NewKeyStore(f.data)
+	if err != nil {
+		return usageErrorf("serve: API keys: %v", err)
+	}
+	requireKeys := f.requireKeys || !loopback
+	if requireKeys && keys.Len() == 0 {
+		logger.Warn("API keys are required but none exists: create one with vigil apikey create --data " + f.data)
+	}
+
+	lg, err := eventlog.Open(ctx, eventlog.Config{
+		Dir: f.data, URL: f.natsURL, Duplicates: f.dedupeWindow, MaxAge: f.retention, SyncAlways: f.fsync, Logger: logger,
+	})
+	if err != nil {
+		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+	}
+	defer lg.Close()
+
+	cfg := server.Config{
+		Log:             lg,
+		SetupDir:        filepath.Join(f.data, "setup"),
+		Keys:            keys,
+		RequireKeys:     requireKeys,
+		MaxBody:         f.maxBodyMB << 20,
+		MaxLine:         int(f.maxLineMB << 20),
+		MaxInflight:     f.maxInflightMB << 20,
+		MaxLag:          f.maxLag,
+		Logger:          logger,
+		ShutdownTimeout: f.shutdownTimout,
+	}
+	ext, err := serveExtensions(ctx, f, lg, rs, logger)
+	if err != nil {
+		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+	}
+	defer ext.close()
+	cfg.API = ext.api
+	var det *server.Detector
+	if rs != nil {
+		js, err := server.NewJetStreamSink(ctx, lg.JetStream(), f.retention)
+		if err != nil {
+			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+		}
+		fs, err := server.NewFileSink(filepath.Join(f.data, "alerts.ndjson"))
+		if err != nil {
+			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: alerts file: %v", err)}
+		}
+		defer fs.Close()
+		sinks := append(server.MultiSink{js, fs}, ext.sinks...)
+		// The metrics are created by the server; the detector reports into them.
+		det = server.NewDetector(rs, sinks, logger, nil)
+		cfg.Consumers = append(cfg.Consumers, det.Consumer())
+		cfg.Lag = func() uint64 {
+			end, pos := lg.LastSeq(), det.Position()
+			if pos >= end {
+				return 0
+			}
+			return end - pos
+		}
+	}
+	cfg.Consumers = append(cfg.Consumers, ext.consumers...)
+	srv, err := server.New(cfg)
+	if err != nil {
+		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+	}
+	if det != nil {
+		det.SetMetrics(srv.Metrics())
+		// Until the detector has caught up once, its position is unknown
+		// (0): start from the consumer's acknowledged position.
+		if pos, err := lg.ConsumerPosition(ctx, server.DetectorName); err == nil {
+			det.SetPosition(pos)
+		}
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+	}
+	scheme := "http"
+	if f.tlsCert != "" {
+		scheme = "https"
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
+		"api_keys_required", requireKeys, "log", logTarget(f), "detect", rs != nil)
+	if err := srv.Serve(ctx, ln, f.tlsCert, f.tlsKey); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func logTarget(f *serveFlags) string {
+	if f.natsURL != "" {
+		return "nats " + strings.Split(f.natsURL, ",")[0]
+	}
+	return "embedded " + filepath.Join(f.data, "jetstream")
+}
+
+// serveExt is what other parts of Vigil plug into the server: the /api/
+// handler (alerts, rules, executions), more alert sinks (the alert store)
+// and more log consumers (the scheduler). serveExtensions is the one place
+// where they are wired in.
+type serveExt struct {
+	api       http.Handler
+	sinks     []server.AlertSink
+	consumers []server.Consumer
+	closers   []func() error
+}
+
+func (x *serveExt) close() {
+	for i := len(x.closers) - 1; i >= 0; i-- {
+		x.closers[i]()
+	}
+}
+
+func serveExtensions(ctx context.Context, f *serveFlags, lg *eventlog.Log, rs *detect.RuleSet, logger *slog.Logger) (*serveExt, error) {
+	return &serveExt{}, nil
+}
