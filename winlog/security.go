@@ -1,9 +1,6 @@
 package winlog
 
-import (
-	"github.com/vigilsec/vigil/event"
-	"strings"
-)
+import "strings"
 
 // The Security mapping follows Elastic's System integration pipeline
 // (packages/system/data_stream/security, standard.yml): the categorisation
@@ -97,169 +94,154 @@ func idSet(ids ...uint32) map[uint32]bool {
 	return m
 }
 
-// mapSecurity applies the Security pipeline to a mapped event; it returns
-// the event_data names renamed away. userData reads winlog.user_data.
-func mapSecurity(d *event.Builder, id uint32, raw, userData func(string) string) []string {
-	get := func(name string) string {
-		if v := raw(name); !dropped(v) {
-			return v
-		}
-		return ""
-	}
-	var renamed []string
-	m := securityEvents[id]
-	d.SetList("event.category", m.category)
-	d.SetList("event.type", m.typ)
-	d.Set("event.action", m.action)
+// mapSecurity applies the Security pipeline to a mapped event; it records
+// the event_data names renamed away in m.renamed.
+func (m *mapper) mapSecurity(id uint32) {
+	d := &m.d
+	r := &m.rec
+	get := r.val
+	meta := securityEvents[id]
+	m.setList("event.category", meta.category...)
+	m.setList("event.type", meta.typ...)
+	m.set("event.action", meta.action)
 
-	var related []string
-	addRelated := func(s string) {
-		if s != "" {
-			related = addUnique(related, s)
-		}
-	}
-	u := d.Obj("user")
+	addRelated := func(s string) { m.addUnique("related.user", s) }
+	u := d.obj(0, "user")
 
 	if t, ok := logonTypes[get("LogonType")]; ok {
-		d.Set("winlog.logon.type", t)
+		m.set("winlog.logon.type", t)
 	}
 	if id == 4625 {
-		if s, ok := logonStatus[get("Status")]; ok {
-			d.Set("winlog.logon.failure.status", s)
-		}
-		if s, ok := logonStatus[get("SubStatus")]; ok {
-			d.Set("winlog.logon.failure.sub_status", s)
-		}
+		m.logonFailure()
 	}
 	if v := get("ServiceName"); v != "" {
-		d.Set("service.name", v)
+		m.set("service.name", v)
 	}
 	if v := get("ServiceType"); v != "" {
-		d.Str("service.type", serviceTypes[v])
+		m.setStr("service.type", serviceTypes[v])
 	}
 
 	// "Copy Target User": the target of a logon is the user.
 	if secCopyTargetUser[id] {
 		if v := first(get("TargetUserSid"), get("TargetSid")); v != "" {
-			u.Set("id", v)
+			d.set(u, "id", v)
 		}
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.Set("name", name)
+			d.set(u, "name", name)
 			addRelated(name)
 		}
-		u.Str("domain", get("TargetDomainName"))
+		d.str(u, "domain", get("TargetDomainName"))
 	}
 
 	// "Copy MemberName to User and User to Group".
 	if secMemberToGroup[id] {
 		if mn := get("MemberName"); mn != "" {
-			parts := strings.Split(mn, ",")
-			name := strings.ReplaceAll(strings.ReplaceAll(parts[0], "CN=", ""), "cn=", "")
-			u.Set("target.name", name)
+			// parts[0] and parts[3] of the DN split on ','.
+			part0, rest, _ := strings.Cut(mn, ",")
+			name := m.stripPrefixes(part0, "CN=", "cn=")
+			d.set(u, "target.name", name)
 			addRelated(name)
-			if len(parts) >= 4 {
-				u.Set("target.domain", strings.ReplaceAll(strings.ReplaceAll(parts[3], "DC=", ""), "dc=", ""))
+			_, rest, _ = strings.Cut(rest, ",")
+			_, rest, ok2 := strings.Cut(rest, ",")
+			if ok2 {
+				part3, _, _ := strings.Cut(rest, ",")
+				d.set(u, "target.domain", m.stripPrefixes(part3, "DC=", "dc="))
 			}
 		}
-		g := d.Obj("group")
-		g.Str("id", first(get("TargetSid"), get("TargetUserSid")))
-		g.Str("name", get("TargetUserName"))
+		g := d.obj(0, "group")
+		d.str(g, "id", first(get("TargetSid"), get("TargetUserSid")))
+		d.str(g, "name", get("TargetUserName"))
 		if v := get("TargetDomainName"); v != "" {
-			g.Set("domain", strings.ReplaceAll(strings.ReplaceAll(v, "DC=", ""), "dc=", ""))
+			d.set(g, "domain", m.stripPrefixes(v, "DC=", "dc="))
 		}
-		if u.GetStr("target.name") != "" {
-			tg := u.Obj("target").Obj("group")
-			tg.Str("id", g.GetStr("id"))
-			tg.Str("name", g.GetStr("name"))
-			tg.Str("domain", g.GetStr("domain"))
+		if d.getStr(u, "target.name") != "" {
+			tg := d.obj(u, "target.group")
+			d.str(tg, "id", d.getStr(g, "id"))
+			d.str(tg, "name", d.getStr(g, "name"))
+			d.str(tg, "domain", d.getStr(g, "domain"))
 		}
 	}
 
 	// "Copy Subject User from Event Data".
 	if secSubjectUser[id] {
-		u.Str("id", get("SubjectUserSid"))
+		d.str(u, "id", get("SubjectUserSid"))
 		if v := get("SubjectUserName"); v != "" {
-			u.Set("name", v)
+			d.set(u, "name", v)
 			addRelated(v)
 		}
-		u.Str("domain", get("SubjectDomainName"))
+		d.str(u, "domain", get("SubjectDomainName"))
 	}
 
 	// "Copy Target User to Target".
 	if secTargetToTarget[id] {
-		u.Str("target.id", get("TargetSid"))
+		d.str(u, "target.id", get("TargetSid"))
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.Set("target.name", name)
+			d.set(u, "target.name", name)
 			addRelated(name)
 		}
-		u.Str("target.domain", get("TargetDomainName"))
+		d.str(u, "target.domain", get("TargetDomainName"))
 	}
 
 	// "Copy Target User to Effective" (4648; 4688 has its own mapping).
 	if id == 4648 {
-		u.Str("effective.id", get("TargetUserSid"))
+		d.str(u, "effective.id", get("TargetUserSid"))
 		if v := get("TargetUserName"); v != "" {
 			name, _, _ := strings.Cut(v, "@")
-			u.Set("effective.name", name)
+			d.set(u, "effective.name", name)
 			addRelated(name)
 		}
-		u.Str("effective.domain", get("TargetDomainName"))
+		d.str(u, "effective.domain", get("TargetDomainName"))
 	}
 
 	// "Copy Subject User from user_data" (1102).
 	if id == 1102 {
-		if v := userData("SubjectUserSid"); !dropped(v) {
-			u.Set("id", v)
-		}
-		if v := userData("SubjectUserName"); !dropped(v) {
-			u.Set("name", v)
+		d.str(u, "id", r.userData("SubjectUserSid"))
+		if v := r.userData("SubjectUserName"); v != "" {
+			d.set(u, "name", v)
 			addRelated(v)
 		}
-		if v := userData("SubjectDomainName"); !dropped(v) {
-			u.Set("domain", v)
-		}
+		d.str(u, "domain", r.userData("SubjectDomainName"))
 	}
 
 	if v := get("SubjectLogonId"); v != "" {
-		d.Set("winlog.logon.id", v)
+		m.set("winlog.logon.id", v)
 	}
 	if id == 1102 {
-		if v := userData("SubjectLogonId"); !dropped(v) {
-			d.Set("winlog.logon.id", v)
+		if v := r.userData("SubjectLogonId"); v != "" {
+			m.set("winlog.logon.id", v)
 		}
 	}
 
 	// "Rename Common Auth Fields".
-	var relatedIP []string
 	if secCommonAuth[id] {
-		p := d.Obj("process")
+		p := d.obj(0, "process")
 		if pid, ok := parsePID(get("ProcessId")); ok {
-			p.SetInt("pid", pid)
-			renamed = append(renamed, "ProcessId")
+			d.setInt(p, "pid", pid)
+			m.renamed = append(m.renamed, "ProcessId")
 		}
 		if exe := get("ProcessName"); exe != "" {
-			p.Set("executable", exe)
-			renamed = append(renamed, "ProcessName")
+			d.set(p, "executable", exe)
+			m.renamed = append(m.renamed, "ProcessName")
 			// splitOnToken("\\")[-1]: the whole string when there is no '\'.
-			p.Set("name", exe[strings.LastIndexByte(exe, '\\')+1:])
+			d.set(p, "name", exe[strings.LastIndexByte(exe, '\\')+1:])
 		}
 		if v := get("IpAddress"); v != "" {
-			d.Set("source.ip", v)
-			renamed = append(renamed, "IpAddress")
+			m.set("source.ip", v)
+			m.renamed = append(m.renamed, "IpAddress")
 		}
 		if port, ok := parsePID(get("IpPort")); ok {
-			d.SetInt("source.port", port)
-			renamed = append(renamed, "IpPort")
+			m.setInt("source.port", port)
+			m.renamed = append(m.renamed, "IpPort")
 		}
 		if v := get("WorkstationName"); v != "" {
-			d.Set("source.domain", v)
-			renamed = append(renamed, "WorkstationName")
+			m.set("source.domain", v)
+			m.renamed = append(m.renamed, "WorkstationName")
 		}
 		if v := get("ClientAddress"); v != "" {
-			relatedIP = append(relatedIP, v)
-			renamed = append(renamed, "ClientAddress")
+			m.addUnique("related.ip", v)
+			m.renamed = append(m.renamed, "ClientAddress")
 		}
 	}
 
@@ -271,43 +253,88 @@ func mapSecurity(d *event.Builder, id uint32, raw, userData func(string) string)
 	}
 	if secPrivilegeListIDs[id] {
 		if v := get("PrivilegeList"); v != "" {
-			d.Obj("winlog").Obj("event_data").SetList("PrivilegeList", strings.Fields(v))
-			renamed = append(renamed, "PrivilegeList")
+			arr := d.array(d.obj(0, "winlog.event_data"), "PrivilegeList")
+			for _, f := range strings.Fields(v) {
+				d.push(arr, f)
+			}
+			m.renamed = append(m.renamed, "PrivilegeList")
 		}
 	}
 	if v := get("OldTargetUserName"); v != "" {
-		u.Set("target.name", v)
+		d.set(u, "target.name", v)
 	}
 	if v := get("NewTargetUserName"); v != "" {
-		u.Set("changes.name", v)
+		d.set(u, "changes.name", v)
 		addRelated(v)
 	}
-	if v := get("OldTargetUserName"); v != "" {
-		addRelated(v)
-	}
+	addRelated(get("OldTargetUserName"))
 
 	// Shares (5140, 5145).
 	if id == 5140 || id == 5145 {
-		f := d.Obj("file")
+		f := d.obj(0, "file")
 		name, dir := get("RelativeTargetName"), get("ShareLocalPath")
-		f.Str("name", name)
-		f.Str("directory", dir)
+		d.str(f, "name", name)
+		d.str(f, "directory", dir)
 		if name != "" && dir != "" {
-			f.Set("path", dir+`\`+name)
+			d.set(f, "path", m.concat(dir, `\`, name))
 		}
 		if share := get("ShareName"); share != "" && name != "" {
-			f.Set("target_path", share+`\`+name)
+			d.set(f, "target_path", m.concat(share, `\`, name))
 		}
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			f.Set("extension", name[i+1:])
+			d.set(f, "extension", name[i+1:])
 		}
 	}
 
-	if len(related) > 0 {
-		d.SetList("related.user", related)
+	// Scheduled tasks (4698, 4702): the task's XML.
+	if id == 4698 || id == 4702 {
+		m.mapTaskContent()
 	}
-	if len(relatedIP) > 0 {
-		d.SetList("related.ip", relatedIP)
+}
+
+// stripPrefixes removes every occurrence of the prefixes in s (the
+// pipeline's replace("CN=", "") calls).
+func (m *mapper) stripPrefixes(s string, a, b string) string {
+	if !strings.Contains(s, a) && !strings.Contains(s, b) {
+		return s
 	}
-	return renamed
+	return strings.ReplaceAll(strings.ReplaceAll(s, a, ""), b, "")
+}
+
+// failureReasons are the msobjs.dll texts of the %%2304-%%2315 insertion
+// strings a 4625 FailureReason holds (Winlogbeat's and the System
+// integration's message table).
+var failureReasons = map[string]string{
+	"2304": "An Error occured during Logon.",
+	"2305": "The specified user account has expired.",
+	"2306": "The NetLogon component is not active.",
+	"2307": "Account locked out.",
+	"2308": "The user has not been granted the requested logon type at this machine.",
+	"2309": "The specified account's password has expired.",
+	"2310": "Account currently disabled.",
+	"2311": "Account logon time restriction violation.",
+	"2312": "User not allowed to logon at this computer.",
+	"2313": "Unknown user name or bad password.",
+	"2314": "Domain sid inconsistent.",
+	"2315": "Smartcard logon is required and was not used.",
+}
+
+// logonFailure sets winlog.logon.failure.reason/status/sub_status of a
+// 4625 from FailureReason ("%%2313") and the NTSTATUS codes Status and
+// SubStatus, looked up lower-case (EVTX renders hex in lower case; NXLog and
+// some Winlogbeat versions write upper case).
+func (m *mapper) logonFailure() {
+	r := &m.rec
+	f := m.d.obj(0, "winlog.logon.failure")
+	if code := strings.TrimSpace(r.val("FailureReason")); code != "" {
+		if s, ok := failureReasons[strings.TrimPrefix(code, "%%")]; ok {
+			m.d.set(f, "reason", s)
+		}
+	}
+	if s, ok := logonStatus[m.lower(r.val("Status"))]; ok {
+		m.d.set(f, "status", s)
+	}
+	if s, ok := logonStatus[m.lower(r.val("SubStatus"))]; ok {
+		m.d.set(f, "sub_status", s)
+	}
 }

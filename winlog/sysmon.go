@@ -1,11 +1,12 @@
 package winlog
 
 import (
-	"github.com/vigilsec/vigil/event"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/cmdline"
 )
 
 // The Sysmon mapping follows Elastic's Windows integration pipeline
@@ -264,248 +265,201 @@ func (f *sysmonFields) load(names, vals []string) {
 	}
 }
 
-// mapSysmon applies the Sysmon pipeline to the event data (names, vals).
-func mapSysmon(d *event.Builder, id uint32, names, vals []string) {
+// mapSysmon applies the Sysmon pipeline to the record's event data.
+func (m *mapper) mapSysmon(id uint32) {
+	d := &m.d
 	var f sysmonFields
-	f.load(names, vals)
+	f.load(m.rec.names, m.rec.vals)
 	if t, err := time.Parse("2006-01-02 15:04:05.999", f.UtcTime); err == nil {
-		d.Set("@timestamp", isoMillis(t))
+		d.setTime(0, "@timestamp", t)
 	}
-	m := sysmonEvents[id]
+	meta := sysmonEvents[id]
+	ev := d.obj(0, "event")
 	if id == 7 {
 		// Newest pipeline (Elastic's fixture test-image-loaded-failed-signature).
-		d.SetList("event.category", []string{"process", "library"})
-		d.SetList("event.type", []string{"change", "start"})
-		d.SetList("event.action", []string{"Image loaded", "load"})
-	} else if m.typ != nil {
-		if m.category != nil {
-			d.SetList("event.category", m.category)
+		d.setList(ev, "category", "process", "library")
+		d.setList(ev, "type", "change", "start")
+		d.setList(ev, "action", "Image loaded", "load")
+	} else if meta.typ != nil {
+		if meta.category != nil {
+			d.setList(ev, "category", meta.category...)
 		}
-		d.SetList("event.type", m.typ)
-		d.Set("event.action", m.action)
+		d.setList(ev, "type", meta.typ...)
+		d.set(ev, "action", meta.action)
 	}
 	if id == 255 {
-		d.Str("error.code", f.ID)
+		m.setStr("error.code", f.ID)
 	}
-	d.Str("rule.name", f.RuleName)
+	m.setStr("rule.name", f.RuleName)
 	if id == 25 {
-		d.Str("message", f.Type)
+		m.setStr("message", f.Type)
 	}
 
-	// Hashes.
+	// Hashes: "ALG=value,ALG=value", lower-cased, all-zero values dropped.
 	h := f.Hashes
 	if h == "" {
 		h = f.Hash
 	}
-	var hashKeys, hashVals []string
-	if h != "" {
-		for _, kv := range strings.Split(h, ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				continue
-			}
-			k, v = strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(v))
-			if v == "" || strings.Trim(v, "0") == "" {
-				continue
-			}
-			hashKeys = append(hashKeys, k)
-			hashVals = append(hashVals, v)
+	for rest := h; rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, ",")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
 		}
-		if len(hashVals) > 0 {
-			d.SetList("related.hash", hashVals)
+		k, v = m.lower(strings.TrimSpace(k)), m.lower(strings.TrimSpace(v))
+		if v == "" || strings.Trim(v, "0") == "" {
+			continue
 		}
+		m.hk = append(m.hk, k)
+		m.hv = append(m.hv, v)
 	}
-	putHashes := func(o *event.Builder, prefix string) {
-		for i, k := range hashKeys {
-			if k == "imphash" {
-				o.Set(prefix+"pe.imphash", hashVals[i])
-			} else {
-				o.Set(prefix+"hash."+k, hashVals[i])
-			}
-		}
+	if len(m.hv) > 0 {
+		m.setList("related.hash", m.hv...)
 	}
 
 	// Process.
-	if len(hashKeys) > 0 && (id == 1 || id == 23 || id == 24 || id == 25) {
-		putHashes(d, "process.")
+	p := d.obj(0, "process")
+	if id == 1 || id == 23 || id == 24 || id == 25 {
+		m.putHashes(p)
 	}
-	d.Str("process.entity_id", first(f.ProcessGuid, f.SourceProcessGuid, f.SourceProcessGUID))
+	d.str(p, "entity_id", first(f.ProcessGuid, f.SourceProcessGuid, f.SourceProcessGUID))
 	if pid, ok := parsePID(f.ProcessId); ok {
-		d.SetInt("process.pid", pid)
+		d.setInt(p, "pid", pid)
 	}
 	if pid, ok := parsePID(f.SourceProcessId); ok {
-		d.SetInt("process.pid", pid)
+		d.setInt(p, "pid", pid)
 	}
 	if tid, ok := parsePID(f.SourceThreadId); ok {
-		d.SetInt("process.thread.id", tid)
+		d.setInt(p, "thread.id", tid)
 	}
 	exe := first(f.Image, f.SourceImage, f.Destination)
-	d.Str("process.executable", exe)
+	d.str(p, "executable", exe)
 	if cl := f.CommandLine; cl != "" {
-		d.Set("process.command_line", cl)
-		args := CommandLineToArgv(cl)
-		d.SetList("process.args", args)
-		d.SetInt("process.args_count", int64(len(args)))
+		d.set(p, "command_line", cl)
+		d.setInt(p, "args_count", int64(m.argv(d.array(p, "args"), cl)))
 	}
-	d.Str("process.working_directory", f.CurrentDirectory)
+	d.str(p, "working_directory", f.CurrentDirectory)
 	if len(exe) > 1 {
-		d.Str("process.name", afterBackslash(exe))
+		d.str(p, "name", afterBackslash(exe))
 	}
 	if id != 7 {
-		d.Str("process.pe.original_file_name", f.OriginalFileName)
-		d.Str("process.pe.company", f.Company)
-		d.Str("process.pe.description", f.Description)
-		d.Str("process.pe.file_version", f.FileVersion)
-		d.Str("process.pe.product", f.Product)
+		m.putPE(d.obj(p, "pe"), &f)
 	}
-	d.Str("process.parent.entity_id", f.ParentProcessGuid)
+	pp := d.obj(p, "parent")
+	d.str(pp, "entity_id", f.ParentProcessGuid)
 	if pid, ok := parsePID(f.ParentProcessId); ok {
-		d.SetInt("process.parent.pid", pid)
+		d.setInt(pp, "pid", pid)
 	}
 	pexe := f.ParentImage
-	d.Str("process.parent.executable", pexe)
+	d.str(pp, "executable", pexe)
 	if cl := f.ParentCommandLine; cl != "" {
-		d.Set("process.parent.command_line", cl)
-		args := CommandLineToArgv(cl)
-		d.SetList("process.parent.args", args)
-		d.SetInt("process.parent.args_count", int64(len(args)))
+		d.set(pp, "command_line", cl)
+		d.setInt(pp, "args_count", int64(m.argv(d.array(pp, "args"), cl)))
 	}
 	if len(pexe) > 1 {
-		d.Str("process.parent.name", afterBackslash(pexe))
+		d.str(pp, "name", afterBackslash(pexe))
 	}
 
 	// File.
-	if len(hashKeys) > 0 && (id == 6 || id == 7 || id == 15 || id == 26 || id == 29) {
-		putHashes(d, "file.")
+	fo := d.obj(0, "file")
+	if id == 6 || id == 7 || id == 15 || id == 26 || id == 29 {
+		m.putHashes(fo)
 	}
 	fpath := first(f.TargetFilename, f.Device, f.ImageLoaded)
-	d.Str("file.path", fpath)
-	d.Str("file.name", f.PipeName)
-	d.Str("file.code_signature.subject_name", f.Signature)
-	d.Str("file.code_signature.status", f.SignatureStatus)
+	d.str(fo, "path", fpath)
+	d.str(fo, "name", f.PipeName)
+	d.str(fo, "code_signature.subject_name", f.Signature)
+	d.str(fo, "code_signature.status", f.SignatureStatus)
 	if id == 7 {
-		d.Str("file.pe.original_file_name", f.OriginalFileName)
-		d.Str("file.pe.company", f.Company)
-		d.Str("file.pe.description", f.Description)
-		d.Str("file.pe.file_version", f.FileVersion)
-		d.Str("file.pe.product", f.Product)
+		m.putPE(d.obj(fo, "pe"), &f)
 	}
 	if f.SignatureStatus == "Valid" {
-		d.SetBool("file.code_signature.valid", true)
+		d.setBool(fo, "code_signature.valid", true)
 	}
 	if len(fpath) > 1 {
 		if i := strings.LastIndexByte(fpath, '\\'); i >= 0 {
-			d.Set("file.name", fpath[i+1:])
-			d.Set("file.directory", fpath[:i])
+			d.set(fo, "name", fpath[i+1:])
+			d.set(fo, "directory", fpath[:i])
 			if j := strings.LastIndexByte(fpath, '.'); j >= 0 {
-				d.Set("file.extension", fpath[j+1:])
+				d.set(fo, "extension", fpath[j+1:])
 			}
 		}
 	}
 	if id == 7 && fpath != "" {
 		// dll.* as the newest pipeline writes it for image loads.
-		d.Str("dll.path", fpath)
-		d.Str("dll.name", afterBackslash(fpath))
-		if len(hashKeys) > 0 {
-			putHashes(d, "dll.")
-		}
-		d.Str("dll.pe.original_file_name", f.OriginalFileName)
+		dll := d.obj(0, "dll")
+		d.str(dll, "path", fpath)
+		d.str(dll, "name", afterBackslash(fpath))
+		m.putHashes(dll)
+		d.str(dll, "pe.original_file_name", f.OriginalFileName)
 	}
 
 	// Network, source, destination, DNS.
-	var relatedIP []string
-	d.Str("network.transport", f.Protocol)
+	m.setStr("network.transport", f.Protocol)
 	if id == 22 {
-		d.Set("network.protocol", "dns")
+		m.set("network.protocol", "dns")
 	} else {
-		d.Str("network.protocol", first(f.DestinationPortName, f.SourcePortName))
+		m.setStr("network.protocol", first(f.DestinationPortName, f.SourcePortName))
 	}
-	if ip := f.SourceIp; validIP(ip) {
-		d.Set("source.ip", ip)
+	srcIP, dstIP := "", ""
+	if validIP(f.SourceIp) {
+		srcIP = f.SourceIp
+		m.set("source.ip", srcIP)
 	}
-	d.Str("source.domain", f.SourceHostname)
-	if port, err := strconv.ParseInt(f.SourcePort, 10, 64); err == nil {
-		d.SetInt("source.port", port)
+	m.setStr("source.domain", f.SourceHostname)
+	srcPort, srcPortErr := strconv.ParseInt(f.SourcePort, 10, 64)
+	if srcPortErr == nil {
+		m.setInt("source.port", srcPort)
 	}
-	if ip := f.DestinationIp; validIP(ip) {
-		d.Set("destination.ip", ip)
+	if validIP(f.DestinationIp) {
+		dstIP = f.DestinationIp
+		m.set("destination.ip", dstIP)
 	}
-	d.Str("destination.domain", f.DestinationHostname)
-	if port, err := strconv.ParseInt(f.DestinationPort, 10, 64); err == nil {
-		d.SetInt("destination.port", port)
+	m.setStr("destination.domain", f.DestinationHostname)
+	dstPort, dstPortErr := strconv.ParseInt(f.DestinationPort, 10, 64)
+	if dstPortErr == nil {
+		m.setInt("destination.port", dstPort)
+	}
+	if id == 3 && srcIP != "" && dstIP != "" && srcPortErr == nil && dstPortErr == nil {
+		if proto, ok := ianaNumber(f.Protocol); ok {
+			start := len(m.scratch)
+			var ok2 bool
+			m.scratch, ok2 = appendCommunityID(m.scratch, srcIP, dstIP, uint16(srcPort), uint16(dstPort), proto)
+			if ok2 {
+				m.set("network.community_id", m.str(start))
+			}
+		}
 	}
 	qname := f.QueryName
-	d.Str("dns.question.name", qname)
+	if qname != "" {
+		q := d.obj(0, "dns.question")
+		d.set(q, "name", qname)
+		m.registeredDomain(q, qname)
+	}
 	switch f.Initiated {
 	case "true":
-		d.Set("network.direction", "egress")
+		m.set("network.direction", "egress")
 	case "false":
-		d.Set("network.direction", "ingress")
+		m.set("network.direction", "ingress")
 	}
 	switch f.SourceIsIpv6 {
 	case "false":
-		d.Set("network.type", "ipv4")
+		m.set("network.type", "ipv4")
 	case "true":
-		d.Set("network.type", "ipv6")
+		m.set("network.type", "ipv6")
 	}
-	var relatedHosts []string
 	if qr := f.QueryResults; qr != "" {
-		var answers []*event.Builder
-		var ips []string
-		for _, a := range strings.Split(qr, ";") {
-			if a == "" {
-				continue
-			}
-			if strings.HasPrefix(a, "type:") {
-				parts := strings.Fields(a)
-				if len(parts) < 2 {
-					continue
-				}
-				o := event.NewBuilder()
-				o.Str("type", dnsTypes[parts[1]])
-				if len(parts) == 3 {
-					o.Set("data", parts[2])
-					relatedHosts = append(relatedHosts, parts[2])
-				}
-				answers = append(answers, o)
-				continue
-			}
-			a = strings.ReplaceAll(a, "::ffff:", "")
-			if validIP(a) {
-				ips = append(ips, a)
-			}
-		}
-		for _, ip := range ips {
-			o := event.NewBuilder()
-			if strings.Contains(ip, ":") {
-				o.Set("type", "AAAA")
-			} else {
-				o.Set("type", "A")
-			}
-			o.Set("data", ip)
-			answers = append(answers, o)
-			relatedIP = addUnique(relatedIP, ip)
-		}
-		if len(answers) > 0 {
-			d.SetObjs("dns.answers", answers)
-		}
-		if len(ips) > 0 {
-			d.SetList("dns.resolved_ip", ips)
-		}
+		m.dnsAnswers(qr)
 	}
-	if qname != "" {
-		relatedHosts = addUnique(relatedHosts, qname)
-	}
-	if len(relatedHosts) > 0 {
-		d.SetList("related.hosts", relatedHosts)
-	}
+	m.addUnique("related.hosts", qname)
 
 	// User.
 	if dom, name, ok := strings.Cut(f.User, `\`); ok && !strings.Contains(name, `\`) {
-		d.Str("user.domain", dom)
-		d.Str("user.name", name)
+		m.setStr("user.domain", dom)
+		m.setStr("user.name", name)
 		if name != "" {
-			d.SetList("related.user", []string{name})
+			m.setList("related.user", name)
 		}
 	}
 
@@ -514,32 +468,142 @@ func mapSysmon(d *event.Builder, id uint32, names, vals []string) {
 		if s, ok := dnsStatus[st]; ok {
 			st = s
 		}
-		d.Set("sysmon.dns.status", st)
+		m.set("sysmon.dns.status", st)
 	}
 	if b, err := strconv.ParseBool(f.Archived); err == nil {
-		d.SetBool("sysmon.file.archived", b)
+		m.setBool("sysmon.file.archived", b)
 	}
 	if b, err := strconv.ParseBool(f.IsExecutable); err == nil {
-		d.SetBool("sysmon.file.is_executable", b)
+		m.setBool("sysmon.file.is_executable", b)
 	}
 
-	if ip := d.GetStr("source.ip"); ip != "" {
-		relatedIP = addUnique(relatedIP, ip)
-	}
-	if ip := d.GetStr("destination.ip"); ip != "" {
-		relatedIP = addUnique(relatedIP, ip)
-	}
-	if len(relatedIP) > 0 {
-		d.SetList("related.ip", relatedIP)
-	}
+	m.addUnique("related.ip", srcIP)
+	m.addUnique("related.ip", dstIP)
 
 	if obj := f.TargetObject; obj != "" && (id == 12 || id == 13 || id == 14) {
-		mapRegistry(d, obj, f.Details)
+		m.mapRegistry(obj, f.Details)
 	}
 	if g := f.TargetProcessGuid; g != "" {
-		d.Set("winlog.event_data.TargetProcessGUID", g)
+		m.set("winlog.event_data.TargetProcessGUID", g)
 	}
+}
 
+// putHashes writes the parsed hashes under o (hash.<alg>, pe.imphash).
+func (m *mapper) putHashes(o nodeID) {
+	for i, k := range m.hk {
+		if k == "imphash" {
+			m.d.set(o, "pe.imphash", m.hv[i])
+		} else {
+			m.d.set(m.d.obj(o, "hash"), k, m.hv[i])
+		}
+	}
+}
+
+// putPE writes the PE header fields under pe.
+func (m *mapper) putPE(pe nodeID, f *sysmonFields) {
+	m.d.str(pe, "original_file_name", f.OriginalFileName)
+	m.d.str(pe, "company", f.Company)
+	m.d.str(pe, "description", f.Description)
+	m.d.str(pe, "file_version", f.FileVersion)
+	m.d.str(pe, "product", f.Product)
+}
+
+// argv pushes CommandLineToArgv(cmd) onto arr and returns the number of
+// arguments.
+func (m *mapper) argv(arr nodeID, cmd string) int {
+	args := cmdline.WindowsArgv(cmd)
+	for _, a := range args {
+		m.d.push(arr, a)
+	}
+	return len(args)
+}
+
+// dnsAnswers parses Sysmon's QueryResults ("type:  5 name;::ffff:1.2.3.4;")
+// into dns.answers, dns.resolved_ip and the related fields.
+func (m *mapper) dnsAnswers(qr string) {
+	d := &m.d
+	var answers nodeID = none
+	nIPs := 0
+	for rest := qr; rest != ""; {
+		var a string
+		a, rest, _ = strings.Cut(rest, ";")
+		if a == "" || !strings.HasPrefix(a, "type:") {
+			continue
+		}
+		// "type:" then whitespace-separated type number and optional data.
+		f1, f2, nf := fields2(a)
+		if nf < 2 {
+			continue
+		}
+		if answers == none {
+			answers = d.array(0, "dns.answers")
+		}
+		o := d.pushObj(answers)
+		d.str(o, "type", dnsTypes[f1])
+		if nf == 3 {
+			d.set(o, "data", f2)
+			m.addUnique("related.hosts", f2)
+		}
+	}
+	for rest := qr; rest != ""; {
+		var a string
+		a, rest, _ = strings.Cut(rest, ";")
+		if a == "" || strings.HasPrefix(a, "type:") {
+			continue
+		}
+		a = strings.ReplaceAll(a, "::ffff:", "")
+		if !validIP(a) {
+			continue
+		}
+		if answers == none {
+			answers = d.array(0, "dns.answers")
+		}
+		o := d.pushObj(answers)
+		if strings.Contains(a, ":") {
+			d.set(o, "type", "AAAA")
+		} else {
+			d.set(o, "type", "A")
+		}
+		d.set(o, "data", a)
+		if nIPs == 0 {
+			d.array(0, "dns.resolved_ip")
+		}
+		d.push(d.lookup(0, "dns.resolved_ip"), a)
+		nIPs++
+		m.addUnique("related.ip", a)
+	}
+}
+
+// fields2 splits s on whitespace as strings.Fields does and returns the
+// second and third fields and the number of fields (up to 3; more count
+// as 4, which the pipeline's "length == 3" test rejects).
+func fields2(s string) (f1, f2 string, n int) {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		j := 0
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+			j++
+		}
+		switch n {
+		case 1:
+			f1 = s[:j]
+		case 2:
+			f2 = s[:j]
+		}
+		n++
+		if n > 3 {
+			return f1, f2, 4
+		}
+		s = s[j:]
+	}
+	return f1, f2, n
 }
 
 // first returns the first non-empty string (the pipeline's renames onto one
@@ -573,34 +637,40 @@ var registryHives = map[string]string{
 }
 
 // mapRegistry is the pipeline's "Set registry fields" script for events 12-14.
-func mapRegistry(d *event.Builder, path, data string) {
-	r := d.Obj("registry")
-	r.Set("path", path)
-	tokens := strings.Split(path, `\`)
+func (m *mapper) mapRegistry(path, data string) {
+	d := &m.d
+	r := d.obj(0, "registry")
+	d.set(r, "path", path)
 	// Java's String.split drops trailing empty strings.
-	for len(tokens) > 1 && tokens[len(tokens)-1] == "" {
-		tokens = tokens[:len(tokens)-1]
+	trimmed := strings.TrimRight(path, `\`)
+	if trimmed == "" {
+		trimmed = path // every token empty: split yields [""]... kept as the pipeline sees it
 	}
-	if hive, ok := registryHives[tokens[0]]; ok {
-		r.Set("hive", hive)
-		if len(tokens) > 1 {
-			r.Set("key", strings.Join(tokens[1:], `\`))
+	head, tail, hasTail := strings.Cut(trimmed, `\`)
+	if hive, ok := registryHives[head]; ok {
+		d.set(r, "hive", hive)
+		if hasTail {
+			d.set(r, "key", tail)
 		}
 	}
-	r.Set("value", tokens[len(tokens)-1])
+	d.set(r, "value", trimmed[strings.LastIndexByte(trimmed, '\\')+1:])
 	if data == "" {
 		return
 	}
 	set := func(s, typ string) {
-		r.SetList("data.strings", []string{s})
-		r.Set("data.type", typ)
+		d.setList(r, "data.strings", s)
+		d.set(r, "data.type", typ)
 	}
 	if hi, lo, ok := qwordDetails(data); ok {
-		set(strconv.FormatInt((hi<<8)+lo, 10), "SZ_QWORD")
+		start := len(m.scratch)
+		m.scratch = strconv.AppendInt(m.scratch, (hi<<8)+lo, 10)
+		set(m.str(start), "SZ_QWORD")
 		return
 	}
 	if v, ok := dwordDetails(data); ok {
-		set(strconv.FormatInt(v, 10), "SZ_DWORD")
+		start := len(m.scratch)
+		m.scratch = strconv.AppendInt(m.scratch, v, 10)
+		set(m.str(start), "SZ_DWORD")
 		return
 	}
 	if data == "Binary Data" {

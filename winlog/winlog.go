@@ -21,14 +21,14 @@
 package winlog
 
 import (
+	"encoding/binary"
 	"fmt"
-	"github.com/vigilsec/vigil/event"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
+	"sync"
 
+	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/evtx"
 )
 
@@ -53,161 +53,203 @@ func Dataset(channel string) string {
 	return ForwardedDataset
 }
 
+// Normalizer normalises records one at a time into caller-owned buffers,
+// reusing its own state from record to record: once warmed up it
+// allocates nothing per record. It is not safe for concurrent use; use one
+// per goroutine (the package-level functions keep a pool of them).
+type Normalizer struct {
+	m mapper
+	p event.Parser
+}
+
+var normalizers = sync.Pool{New: func() any { return new(Normalizer) }}
+
 // Normalize returns one ECS JSON document (no trailing newline) for rec.
 // file names the source file in log.file.path; it may be empty.
 func Normalize(rec *evtx.Record, file string) ([]byte, error) {
+	return NormalizeAppend(nil, rec, file)
+}
+
+// NormalizeAppend is Normalize appending the document to dst.
+func NormalizeAppend(dst []byte, rec *evtx.Record, file string) ([]byte, error) {
+	n := normalizers.Get().(*Normalizer)
+	out, err := n.AppendEVTX(dst, rec, file)
+	normalizers.Put(n)
+	return out, err
+}
+
+// AppendEVTX appends the ECS JSON document of an EVTX record to dst.
+func (n *Normalizer) AppendEVTX(dst []byte, rec *evtx.Record, file string) ([]byte, error) {
+	m := &n.m
+	m.reset()
+	if err := m.loadEVTX(rec); err != nil {
+		return dst, err
+	}
+	m.mapRecord(fromEVTX, file)
+	w := m.writeWinlog()
+	m.writeEventData(w)
+	return m.d.appendJSON(dst), nil
+}
+
+// loadEVTX fills m.rec from an EVTX record's element tree in one walk,
+// rendering values into the scratch arena.
+func (m *mapper) loadEVTX(rec *evtx.Record) error {
 	if rec == nil || rec.Root == nil {
-		return nil, fmt.Errorf("winlog: no event")
+		return fmt.Errorf("winlog: no event")
 	}
-	if rec.Root.Child("System") == nil {
-		return nil, fmt.Errorf("winlog: record %d has no System element", rec.ID)
-	}
-	sys := rec.System()
-	d := event.NewBuilder()
-
-	ts := sys.TimeCreated
-	if ts.IsZero() {
-		ts = rec.Time
-	}
-	dataset := Dataset(sys.Channel)
-	index := "logs-" + dataset + "-default"
-	d.Set("_index", index)
-	d.Set("@timestamp", isoMillis(ts))
-
-	// Event data, rendered as Winlogbeat does (all values strings).
-	fields := rec.EventData()
-	names := make([]string, 0, len(fields))
-	vals := make([]string, 0, len(fields))
-	for _, f := range fields {
-		s, ok := Render(f.Value)
-		if !ok {
-			continue
-		}
-		names = append(names, f.Name)
-		vals = append(vals, s)
-	}
-	get := func(name string) string {
-		for i, n := range names {
-			if n == name {
-				return vals[i]
+	var sysEl, edEl, udEl *evtx.Element
+	for _, c := range rec.Root.Children {
+		switch c.Name {
+		case "System":
+			if sysEl == nil {
+				sysEl = c
+			}
+		case "EventData":
+			if edEl == nil {
+				edEl = c
+			}
+		case "UserData":
+			if udEl == nil {
+				udEl = c
 			}
 		}
-		return ""
 	}
-
-	code := strconv.FormatUint(uint64(sys.EventID), 10)
-	ev := d.Obj("event")
-	ev.Set("kind", "event")
-	ev.Set("code", code)
-	ev.Str("provider", sys.ProviderName)
-	ev.Set("dataset", dataset)
-
-	host := d.Obj("host")
-	host.Str("name", sys.Computer)
-	host.Set("os.type", "windows")
-	host.Set("os.family", "windows")
-
-	if file != "" {
-		d.Set("log.file.path", file)
+	if sysEl == nil {
+		return fmt.Errorf("winlog: record %d has no System element", rec.ID)
 	}
-	d.Set("log.level", levelName(sys.Level))
-
-	ds := d.Obj("data_stream")
-	ds.Set("type", "logs")
-	ds.Set("dataset", dataset)
-	ds.Set("namespace", "default")
-
-	// The pipelines' ECS mapping; it also says which event_data entries were
-	// renamed away.
-	var renamed []string
-	var sysmonMappedID uint32 // non-zero when the Sysmon mapping ran
-	isSysmon := dataset == SysmonDataset
-	isSecurity := dataset == SecurityDataset
-	switch {
-	case isSysmon && sysmonMapped(sys.EventID):
-		mapSysmon(d, sys.EventID, names, vals)
-		sysmonMappedID = sys.EventID
-	case isSecurity && sys.EventID == 4688:
-		mapSecurity4688(d, get)
-		renamed = security4688Renamed
-	case isSecurity && securityMapped[sys.EventID]:
-		renamed = mapSecurity(d, sys.EventID, get, func(name string) string {
-			for _, f := range rec.UserData() {
-				if f.Name == name {
-					s, _ := Render(f.Value)
-					return s
+	r := &m.rec
+	s := &r.sys
+	for _, c := range sysEl.Children {
+		switch c.Name {
+		case "Provider":
+			for _, a := range c.Attrs {
+				switch a.Name {
+				case "Name":
+					s.ProviderName = m.render(a.Value)
+				case "Guid":
+					s.ProviderGUID = m.render(a.Value)
+				case "EventSourceName":
+					s.EventSourceName = m.render(a.Value)
 				}
 			}
-			return ""
-		})
-	}
-	if isSysmon && sys.UserID != "" {
-		d.Set("user.id", sys.UserID)
-	}
-
-	w := d.Obj("winlog")
-	w.Str("channel", sys.Channel)
-	w.Set("event_id", code)
-	w.Str("provider_name", sys.ProviderName)
-	if sys.ProviderGUID != "" {
-		w.Set("provider_guid", strings.ToUpper(sys.ProviderGUID))
-	}
-	w.Str("computer_name", sys.Computer)
-	w.Set("record_id", strconv.FormatUint(sys.EventRecordID, 10))
-	w.SetInt("version", int64(sys.Version))
-	w.Set("opcode", opcodeName(sys.Opcode))
-	w.Set("level", levelName(sys.Level))
-	w.Set("task", taskName(sys))
-	if kw := keywordNames(sys.Keywords); len(kw) > 0 {
-		w.SetList("keywords", kw)
-		if o := outcome(sys.Keywords); o != "" {
-			w.Set("outcome", o)
-			if isSecurity {
-				ev.Set("outcome", o)
+		case "EventID":
+			s.EventID = uint32(uintOf(c.Value()))
+		case "Version":
+			s.Version = uint8(uintOf(c.Value()))
+		case "Level":
+			s.Level = uint8(uintOf(c.Value()))
+		case "Task":
+			s.Task = uint16(uintOf(c.Value()))
+		case "Opcode":
+			s.Opcode = uint8(uintOf(c.Value()))
+		case "Keywords":
+			s.Keywords = uintOf(c.Value())
+		case "EventRecordID":
+			s.EventRecordID = uintOf(c.Value())
+		case "TimeCreated":
+			if v, ok := c.Attr("SystemTime"); ok {
+				s.TimeCreated, _ = v.Time()
+			}
+		case "Correlation":
+			for _, a := range c.Attrs {
+				switch a.Name {
+				case "ActivityID":
+					s.ActivityID = m.render(a.Value)
+				case "RelatedActivityID":
+					s.RelatedActivityID = m.render(a.Value)
+				}
+			}
+		case "Execution":
+			for _, a := range c.Attrs {
+				switch a.Name {
+				case "ProcessID":
+					s.ProcessID = uint32(uintOf(a.Value))
+				case "ThreadID":
+					s.ThreadID = uint32(uintOf(a.Value))
+				}
+			}
+		case "Channel":
+			s.Channel = m.text(c)
+		case "Computer":
+			s.Computer = m.text(c)
+		case "Security":
+			if v, ok := c.Attr("UserID"); ok {
+				s.UserID = m.render(v)
 			}
 		}
 	}
-	w.Set("time_created", isoMillis(sys.TimeCreated))
-	if sys.ProcessID != 0 || sys.ThreadID != 0 {
-		w.SetInt("process.pid", int64(sys.ProcessID))
-		w.SetInt("process.thread.id", int64(sys.ThreadID))
+	r.ts = s.TimeCreated
+	if r.ts.IsZero() {
+		r.ts = rec.Time
 	}
-	if sys.UserID != "" {
-		w.Set("user.identifier", sys.UserID)
-	}
-	if sys.ActivityID != "" {
-		w.Set("activity_id", strings.ToUpper(sys.ActivityID))
-	}
-	if sys.RelatedActivityID != "" {
-		w.Set("related_activity_id", strings.ToUpper(sys.RelatedActivityID))
-	}
-	edata := w.Obj("event_data")
-	for i, n := range names {
-		v := vals[i]
-		if dropped(v) || slices.Contains(renamed, n) || (sysmonMappedID != 0 && sysmonRemovedName(sysmonMappedID, n)) {
-			continue
-		}
-		edata.SetKey(n, v)
-	}
-	if ud := rec.UserData(); len(ud) > 0 {
-		u := w.Obj("user_data")
-		for _, f := range ud {
-			if s, ok := Render(f.Value); ok {
-				u.SetKey(f.Name, s)
+
+	// Event data, rendered as Winlogbeat does (all values strings); Data
+	// elements without a Name are param1, param2, ...
+	if edEl != nil {
+		nData := 0
+		for _, c := range edEl.Children {
+			name := c.Name
+			if c.Name == "Data" {
+				nData++
+				name = ""
+				if v, ok := c.Attr("Name"); ok {
+					name = m.render(v)
+				}
+				if name == "" {
+					start := len(m.scratch)
+					m.scratch = append(m.scratch, "param"...)
+					m.scratch = strconv.AppendInt(m.scratch, int64(nData), 10)
+					name = m.str(start)
+				}
+			}
+			if v, ok := m.renderOK(c.Value()); ok {
+				r.add(name, v)
 			}
 		}
 	}
-	return d.AppendJSON(make([]byte, 0, 2048)), nil
+	// User data: the children of its first element.
+	if udEl != nil && len(udEl.Children) > 0 {
+		for _, c := range udEl.Children[0].Children {
+			if v, ok := m.renderOK(c.Value()); ok {
+				r.udNames = append(r.udNames, c.Name)
+				r.udVals = append(r.udVals, v)
+			}
+		}
+	}
+	return nil
 }
 
-// dropped reports the event_data values Elastic's pipelines remove.
-func dropped(v string) bool {
-	return v == "" || v == "-" || v == "{00000000-0000-0000-0000-000000000000}"
+// text is an element's content as one string.
+func (m *mapper) text(e *evtx.Element) string {
+	if len(e.Values) == 1 && (e.Values[0].Type == evtx.StringType || e.Values[0].Type == evtx.AnsiStringType) {
+		return e.Values[0].Str
+	}
+	return e.Text()
 }
 
-// isoMillis is ISO-8601 UTC with milliseconds, as Elasticsearch stores @timestamp.
-func isoMillis(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+func uintOf(v evtx.Value) uint64 {
+	n, _ := v.Uint()
+	return n
+}
+
+// render renders v into the scratch arena ("" for null).
+func (m *mapper) render(v evtx.Value) string {
+	s, _ := m.renderOK(v)
+	return s
+}
+
+// renderOK is render reporting whether v was non-null; strings are not copied.
+func (m *mapper) renderOK(v evtx.Value) (string, bool) {
+	switch v.Type {
+	case evtx.NullType:
+		return "", false
+	case evtx.StringType, evtx.AnsiStringType:
+		return v.Str, true
+	}
+	start := len(m.scratch)
+	var ok bool
+	m.scratch, ok = appendRender(m.scratch, v)
+	return m.str(start), ok
 }
 
 // Render renders a typed value as Windows' XML rendering (which Winlogbeat
@@ -221,38 +263,107 @@ func Render(v evtx.Value) (string, bool) {
 		return "", false
 	case evtx.StringType, evtx.AnsiStringType:
 		return v.Str, true
+	}
+	b, ok := appendRender(nil, v)
+	return string(b), ok
+}
+
+const hexUpper = "0123456789ABCDEF"
+
+func appendHex(b []byte, x uint64, digits int) []byte {
+	for i := digits - 1; i >= 0; i-- {
+		b = append(b, hexUpper[(x>>(4*uint(i)))&0xf])
+	}
+	return b
+}
+
+// appendRender appends Render's rendering of v to b.
+func appendRender(b []byte, v evtx.Value) ([]byte, bool) {
+	switch v.Type {
+	case evtx.NullType:
+		return b, false
+	case evtx.StringType, evtx.AnsiStringType:
+		return append(b, v.Str...), true
+	case evtx.Int8Type, evtx.Int16Type, evtx.Int32Type, evtx.Int64Type:
+		return strconv.AppendInt(b, int64(v.Num), 10), true
+	case evtx.Uint8Type, evtx.Uint16Type, evtx.Uint32Type, evtx.Uint64Type:
+		return strconv.AppendUint(b, v.Num, 10), true
 	case evtx.Hex32Type, evtx.Hex64Type, evtx.SizeTType:
-		return "0x" + strconv.FormatUint(v.Num, 16), true
+		return strconv.AppendUint(append(b, "0x"...), v.Num, 16), true
 	case evtx.GUIDType:
-		return strings.ToUpper(evtx.GUIDString(v.Raw)), true
+		r := v.Raw
+		if len(r) < 16 {
+			return b, true
+		}
+		b = append(b, '{')
+		b = appendHex(b, uint64(binary.LittleEndian.Uint32(r)), 8)
+		b = append(b, '-')
+		b = appendHex(b, uint64(binary.LittleEndian.Uint16(r[4:])), 4)
+		b = append(b, '-')
+		b = appendHex(b, uint64(binary.LittleEndian.Uint16(r[6:])), 4)
+		b = append(b, '-')
+		for i := 8; i < 16; i++ {
+			if i == 10 {
+				b = append(b, '-')
+			}
+			b = append(b, hexUpper[r[i]>>4], hexUpper[r[i]&0xf])
+		}
+		return append(b, '}'), true
+	case evtx.SIDType:
+		r := v.Raw
+		if len(r) < 8 {
+			return b, true
+		}
+		var auth uint64
+		for _, c := range r[2:8] {
+			auth = auth<<8 | uint64(c)
+		}
+		b = append(b, "S-"...)
+		b = strconv.AppendUint(b, uint64(r[0]), 10)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, auth, 10)
+		for i := 0; i < int(r[1]) && 8+4*i+4 <= len(r); i++ {
+			b = append(b, '-')
+			b = strconv.AppendUint(b, uint64(binary.LittleEndian.Uint32(r[8+4*i:])), 10)
+		}
+		return b, true
+	case evtx.BinaryType:
+		for _, c := range v.Raw {
+			b = append(b, hexUpper[c>>4], hexUpper[c&0xf])
+		}
+		return b, true
 	case evtx.BoolType:
 		if v.Num != 0 {
-			return "true", true
+			return append(b, "true"...), true
 		}
-		return "false", true
+		return append(b, "false"...), true
 	case evtx.Real32Type:
-		return strconv.FormatFloat(float64(math.Float32frombits(uint32(v.Num))), 'g', -1, 32), true
+		return strconv.AppendFloat(b, float64(math.Float32frombits(uint32(v.Num))), 'g', -1, 32), true
 	case evtx.Real64Type:
-		return strconv.FormatFloat(math.Float64frombits(v.Num), 'g', -1, 64), true
+		return strconv.AppendFloat(b, math.Float64frombits(v.Num), 'g', -1, 64), true
 	case evtx.FileTimeType, evtx.SysTimeType:
 		t, ok := v.Time()
 		if !ok {
-			return "", false
+			return b, false
 		}
-		return t.UTC().Format("2006-01-02T15:04:05.0000000Z"), true
+		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.0000000Z"), true
 	}
 	if v.Type&evtx.ArrayFlag != 0 {
-		items := v.Items()
-		parts := make([]string, 0, len(items))
-		for _, it := range items {
-			if s, ok := Render(it); ok {
-				parts = append(parts, s)
+		first := true
+		for _, it := range v.Items() {
+			if it.Type == evtx.NullType {
+				continue
 			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b, _ = appendRender(b, it)
 		}
-		return strings.Join(parts, ","), true
+		return b, true
 	}
-	// Integers, SIDs, binary, nested XML: the evtx rendering is Windows'.
-	return v.String(), true
+	// Nested XML and the rest: the evtx rendering is Windows'.
+	return append(b, v.String()...), true
 }
 
 func levelName(l uint8) string {
@@ -294,8 +405,8 @@ func opcodeName(o uint8) string {
 }
 
 // taskName is the task's display name where known (the message catalogue is
-// not available off Windows), else its number.
-func taskName(sys evtx.System) string {
+// not available off Windows), else "" (the number is written).
+func taskName(sys *evtx.System) string {
 	switch {
 	case sys.ProviderName == "Microsoft-Windows-Sysmon" && sys.Task == 1:
 		return "Process Create (rule: ProcessCreate)"
@@ -315,7 +426,7 @@ func taskName(sys evtx.System) string {
 			return "File System"
 		}
 	}
-	return strconv.Itoa(int(sys.Task))
+	return ""
 }
 
 const (
@@ -323,20 +434,6 @@ const (
 	kwAuditSuccess = 0x0020000000000000
 	kwClassic      = 0x0080000000000000
 )
-
-func keywordNames(k uint64) []string {
-	var out []string
-	if k&kwAuditSuccess != 0 {
-		out = append(out, "Audit Success")
-	}
-	if k&kwAuditFailure != 0 {
-		out = append(out, "Audit Failure")
-	}
-	if k&kwClassic != 0 {
-		out = append(out, "Classic")
-	}
-	return out
-}
 
 func outcome(k uint64) string {
 	switch {
@@ -346,16 +443,6 @@ func outcome(k uint64) string {
 		return "failure"
 	}
 	return ""
-}
-
-// afterBackslash is the text after the last '\' (the pipelines' name rule),
-// or "" when there is none.
-func afterBackslash(p string) string {
-	i := strings.LastIndexByte(p, '\\')
-	if i < 0 {
-		return ""
-	}
-	return p[i+1:]
 }
 
 // parsePID decodes a pid as Java's Long.decode does (decimal or 0x hex).
@@ -377,60 +464,66 @@ func parsePID(s string) (int64, bool) {
 // security4688Renamed is what the 4688 script renames away from event_data.
 var security4688Renamed = []string{"NewProcessId", "NewProcessName", "ParentProcessName"}
 
-func mapSecurity4688(d *event.Builder, get func(string) string) {
-	d.SetList("event.category", []string{"process"})
-	d.SetList("event.type", []string{"start"})
-	d.Set("event.action", "created-process")
+func (m *mapper) mapSecurity4688() {
+	d := &m.d
+	r := &m.rec
+	m.setList("event.category", "process")
+	m.setList("event.type", "start")
+	m.set("event.action", "created-process")
 
-	p := d.Obj("process")
-	exe := get("NewProcessName")
-	if cl := get("CommandLine"); cl != "" {
-		p.SetList("args", Split4688(cl))
-		p.Set("command_line", cl)
+	p := d.obj(0, "process")
+	exe := r.get("NewProcessName")
+	if cl := r.get("CommandLine"); cl != "" {
+		m.split4688(d.array(p, "args"), cl)
+		d.set(p, "command_line", cl)
 	}
-	p.Str("executable", exe)
-	p.Str("name", afterBackslash(exe))
-	if pid, ok := parsePID(get("NewProcessId")); ok {
-		p.SetInt("pid", pid)
+	d.str(p, "executable", exe)
+	d.str(p, "name", afterBackslash(exe))
+	if pid, ok := parsePID(r.get("NewProcessId")); ok {
+		d.setInt(p, "pid", pid)
 	}
-	pp := p.Obj("parent")
-	if pexe := get("ParentProcessName"); pexe != "" && pexe != "-" {
-		pp.Set("executable", pexe)
-		pp.Str("name", afterBackslash(pexe))
+	pp := d.obj(p, "parent")
+	if pexe := r.get("ParentProcessName"); pexe != "" && pexe != "-" {
+		d.set(pp, "executable", pexe)
+		d.str(pp, "name", afterBackslash(pexe))
 	}
-	if pid, ok := parsePID(get("ProcessId")); ok {
-		pp.SetInt("pid", pid)
+	if pid, ok := parsePID(r.get("ProcessId")); ok {
+		d.setInt(pp, "pid", pid)
 	}
 
-	u := d.Obj("user")
-	var related []string
-	if v := get("SubjectDomainName"); !dropped(v) {
-		u.Set("domain", v)
+	u := d.obj(0, "user")
+	d.str(u, "domain", r.val("SubjectDomainName"))
+	d.str(u, "id", r.val("SubjectUserSid"))
+	subject := r.val("SubjectUserName")
+	d.str(u, "name", subject)
+	eff := d.obj(u, "effective")
+	d.str(eff, "domain", r.val("TargetDomainName"))
+	d.str(eff, "id", r.val("TargetUserSid"))
+	target := r.val("TargetUserName")
+	d.str(eff, "name", target)
+	m.addUnique("related.user", subject)
+	if target != subject {
+		m.addUnique("related.user", target)
 	}
-	if v := get("SubjectUserSid"); !dropped(v) {
-		u.Set("id", v)
+	if v := r.val("SubjectLogonId"); v != "" {
+		m.set("winlog.logon.id", v)
 	}
-	if v := get("SubjectUserName"); !dropped(v) {
-		u.Set("name", v)
-		related = append(related, v)
-	}
-	eff := u.Obj("effective")
-	if v := get("TargetDomainName"); !dropped(v) {
-		eff.Set("domain", v)
-	}
-	if v := get("TargetUserSid"); !dropped(v) {
-		eff.Set("id", v)
-	}
-	if v := get("TargetUserName"); !dropped(v) {
-		eff.Set("name", v)
-		if len(related) == 0 || related[0] != v {
-			related = append(related, v)
+}
+
+// split4688 pushes Split4688(cmd) onto the array arr.
+func (m *mapper) split4688(arr nodeID, cmd string) {
+	start := 0
+	inquote := false
+	for i := 0; i < len(cmd); i++ {
+		switch cmd[i] {
+		case '"':
+			inquote = !inquote
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			if !inquote {
+				m.d.push(arr, cmd[start:i])
+				start = i + 1
+			}
 		}
 	}
-	if len(related) > 0 {
-		d.SetList("related.user", related)
-	}
-	if v := get("SubjectLogonId"); !dropped(v) {
-		d.Set("winlog.logon.id", v)
-	}
+	m.d.push(arr, cmd[start:])
 }

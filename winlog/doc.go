@@ -1,0 +1,350 @@
+package winlog
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// doc is an ordered JSON document under construction, kept as one flat
+// slice of nodes that is reused from record to record, so that building a
+// document allocates nothing once the slice has grown (event.Builder
+// allocates two slices per object, which was most of the normalisation
+// cost). It has the same semantics as event.Builder: dotted paths create
+// objects on the way, setting an existing key replaces its value in place
+// (keeping its position), empty objects are left out of the output.
+// Strings are not copied: they must stay valid until appendJSON.
+type doc struct {
+	nodes []dnode
+}
+
+// A node's id is its index in doc.nodes; 0 is the root object.
+type nodeID = int32
+
+const none nodeID = -1
+
+// Node kinds.
+const (
+	kDeleted = iota // removed key, skipped on output
+	kString
+	kInt
+	kBool   // n != 0
+	kRaw    // s is a JSON literal written as is (number, true, false, null)
+	kObject // children first..last
+	kArray  // children first..last (their keys are unused)
+	kTime   // n is Unix nanoseconds, written as ISO-8601 UTC with milliseconds
+	kUint   // n written as a decimal string ("4688"), to spare a strconv allocation
+	kUpper  // s written upper-cased (GUIDs)
+)
+
+type dnode struct {
+	key         string
+	s           string
+	n           int64
+	kind        uint8
+	first, last nodeID
+	next        nodeID
+}
+
+func (d *doc) reset() {
+	d.nodes = append(d.nodes[:0], dnode{kind: kObject, first: none, last: none, next: none})
+}
+
+// find returns the child of parent with the given key, or none.
+func (d *doc) find(parent nodeID, key string) nodeID {
+	for c := d.nodes[parent].first; c != none; c = d.nodes[c].next {
+		if d.nodes[c].kind != kDeleted && d.nodes[c].key == key {
+			return c
+		}
+	}
+	return none
+}
+
+// add appends a new child to parent (an object or array).
+func (d *doc) add(parent nodeID, key string, kind uint8) nodeID {
+	id := nodeID(len(d.nodes))
+	d.nodes = append(d.nodes, dnode{key: key, kind: kind, first: none, last: none, next: none})
+	p := &d.nodes[parent]
+	if p.last == none {
+		p.first = id
+	} else {
+		d.nodes[p.last].next = id
+	}
+	p.last = id
+	return id
+}
+
+// objKey returns the object at key under parent, creating it (or replacing
+// a non-object value).
+func (d *doc) objKey(parent nodeID, key string) nodeID {
+	c := d.find(parent, key)
+	if c == none {
+		return d.add(parent, key, kObject)
+	}
+	if n := &d.nodes[c]; n.kind != kObject {
+		n.kind, n.first, n.last = kObject, none, none
+	}
+	return c
+}
+
+// obj returns the object at a dotted path under parent, creating it.
+func (d *doc) obj(parent nodeID, path string) nodeID {
+	for {
+		i := strings.IndexByte(path, '.')
+		if i < 0 {
+			return d.objKey(parent, path)
+		}
+		parent = d.objKey(parent, path[:i])
+		path = path[i+1:]
+	}
+}
+
+// slot returns the node for a dotted path under parent, creating the
+// objects on the way and the final key (as deleted) if absent; the caller
+// sets its kind and value. A replaced container loses its children.
+func (d *doc) slot(parent nodeID, path string) nodeID {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent = d.obj(parent, path[:i])
+		path = path[i+1:]
+	}
+	return d.slotKey(parent, path)
+}
+
+// slotKey is slot for one literal key (which may contain dots).
+func (d *doc) slotKey(parent nodeID, key string) nodeID {
+	c := d.find(parent, key)
+	if c == none {
+		return d.add(parent, key, kDeleted)
+	}
+	n := &d.nodes[c]
+	n.first, n.last = none, none
+	return c
+}
+
+func (d *doc) setKind(id nodeID, kind uint8, s string, n int64) {
+	x := &d.nodes[id]
+	x.kind, x.s, x.n = kind, s, n
+}
+
+// set sets path to a string.
+func (d *doc) set(parent nodeID, path, s string) { d.setKind(d.slot(parent, path), kString, s, 0) }
+
+// str sets path to s when s is not empty.
+func (d *doc) str(parent nodeID, path, s string) {
+	if s != "" {
+		d.set(parent, path, s)
+	}
+}
+
+// setKey sets one literal key (which may contain dots) to a string.
+func (d *doc) setKey(parent nodeID, key, s string) { d.setKind(d.slotKey(parent, key), kString, s, 0) }
+
+func (d *doc) setInt(parent nodeID, path string, n int64) {
+	d.setKind(d.slot(parent, path), kInt, "", n)
+}
+
+func (d *doc) setUintString(parent nodeID, path string, n uint64) {
+	d.setKind(d.slot(parent, path), kUint, "", int64(n))
+}
+
+func (d *doc) setUpper(parent nodeID, path, s string) { d.setKind(d.slot(parent, path), kUpper, s, 0) }
+
+func (d *doc) setBool(parent nodeID, path string, b bool) {
+	var n int64
+	if b {
+		n = 1
+	}
+	d.setKind(d.slot(parent, path), kBool, "", n)
+}
+
+// setTime sets path to t as ISO-8601 UTC with milliseconds.
+func (d *doc) setTime(parent nodeID, path string, t time.Time) {
+	d.setKind(d.slot(parent, path), kTime, "", t.UnixNano())
+}
+
+// setList sets path to an array of strings.
+func (d *doc) setList(parent nodeID, path string, a ...string) {
+	arr := d.array(parent, path)
+	for _, s := range a {
+		d.push(arr, s)
+	}
+}
+
+// array sets path to an empty array and returns it.
+func (d *doc) array(parent nodeID, path string) nodeID {
+	id := d.slot(parent, path)
+	d.nodes[id].kind = kArray
+	return id
+}
+
+// push appends a string to an array.
+func (d *doc) push(arr nodeID, s string) { d.setKind(d.add(arr, "", kDeleted), kString, s, 0) }
+
+// pushObj appends an empty object to an array.
+func (d *doc) pushObj(arr nodeID) nodeID { return d.add(arr, "", kObject) }
+
+// remove deletes the key at path, if present.
+func (d *doc) remove(parent nodeID, path string) {
+	for {
+		i := strings.IndexByte(path, '.')
+		if i < 0 {
+			break
+		}
+		parent = d.find(parent, path[:i])
+		if parent == none || d.nodes[parent].kind != kObject {
+			return
+		}
+		path = path[i+1:]
+	}
+	d.removeKey(parent, path)
+}
+
+// removeKey deletes one literal key of parent, if present.
+func (d *doc) removeKey(parent nodeID, key string) {
+	if c := d.find(parent, key); c != none {
+		d.nodes[c].kind = kDeleted
+	}
+}
+
+// lookup returns the node at a dotted path, or none.
+func (d *doc) lookup(parent nodeID, path string) nodeID {
+	for {
+		i := strings.IndexByte(path, '.')
+		if i < 0 {
+			return d.find(parent, path)
+		}
+		parent = d.find(parent, path[:i])
+		if parent == none || d.nodes[parent].kind != kObject {
+			return none
+		}
+		path = path[i+1:]
+	}
+}
+
+// getStr returns the string at a dotted path, or "".
+func (d *doc) getStr(parent nodeID, path string) string {
+	if id := d.lookup(parent, path); id != none && d.nodes[id].kind == kString {
+		return d.nodes[id].s
+	}
+	return ""
+}
+
+// has reports whether path holds a value (an empty object counts as absent).
+func (d *doc) has(parent nodeID, path string) bool {
+	id := d.lookup(parent, path)
+	return id != none && !d.empty(id)
+}
+
+// empty reports whether id is an object that would be left out of the
+// output (no non-deleted member that is itself non-empty).
+func (d *doc) empty(id nodeID) bool {
+	n := &d.nodes[id]
+	switch n.kind {
+	case kDeleted:
+		return true
+	case kObject:
+		for c := n.first; c != none; c = d.nodes[c].next {
+			if !d.empty(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// appendJSON appends the document as JSON.
+func (d *doc) appendJSON(b []byte) []byte { return d.appendNode(b, 0) }
+
+func (d *doc) appendNode(b []byte, id nodeID) []byte {
+	n := &d.nodes[id]
+	switch n.kind {
+	case kString:
+		return event.AppendJSONString(b, n.s)
+	case kInt:
+		return strconv.AppendInt(b, n.n, 10)
+	case kBool:
+		if n.n != 0 {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case kRaw:
+		return append(b, n.s...)
+	case kTime:
+		b = append(b, '"')
+		b = time.Unix(0, n.n).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+		return append(b, '"')
+	case kUint:
+		b = append(b, '"')
+		b = strconv.AppendUint(b, uint64(n.n), 10)
+		return append(b, '"')
+	case kUpper:
+		return appendUpperJSON(b, n.s)
+	case kArray:
+		b = append(b, '[')
+		firstElem := true
+		for c := n.first; c != none; c = d.nodes[c].next {
+			if d.nodes[c].kind == kDeleted {
+				continue
+			}
+			if !firstElem {
+				b = append(b, ',')
+			}
+			firstElem = false
+			b = d.appendNode(b, c)
+		}
+		return append(b, ']')
+	case kObject:
+		b = append(b, '{')
+		firstMember := true
+		for c := n.first; c != none; c = d.nodes[c].next {
+			if d.empty(c) {
+				continue
+			}
+			if !firstMember {
+				b = append(b, ',')
+			}
+			firstMember = false
+			b = event.AppendJSONString(b, d.nodes[c].key)
+			b = append(b, ':')
+			b = d.appendNode(b, c)
+		}
+		return append(b, '}')
+	}
+	return append(b, "null"...)
+}
+
+// appendUpperJSON writes s upper-cased (ASCII only: GUIDs and hex).
+func appendUpperJSON(b []byte, s string) []byte {
+	start := len(b)
+	b = event.AppendJSONString(b, s)
+	for i := start; i < len(b); i++ {
+		if c := b[i]; c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return b
+}
+
+// copyNode copies a parsed JSON value into the document at id (replacing
+// what is there), keeping numbers as written.
+func (d *doc) copyNode(id nodeID, v event.Node) {
+	switch v.Kind() {
+	case event.NodeString:
+		d.setKind(id, kString, v.Text(), 0)
+	case event.NodeObject:
+		d.setKind(id, kObject, "", 0)
+		v.Members(func(key string, m event.Node) {
+			d.copyNode(d.slotKey(id, key), m)
+		})
+	case event.NodeArray:
+		d.setKind(id, kArray, "", 0)
+		v.Elements(func(e event.Node) {
+			d.copyNode(d.add(id, "", kDeleted), e)
+		})
+	default:
+		d.setKind(id, kRaw, v.Text(), 0)
+	}
+}
