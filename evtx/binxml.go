@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -47,6 +48,9 @@ const (
 	nInst
 )
 
+// node is a parsed template (or inline Binary XML) node. Templates are parsed
+// once per chunk into nodes; every record using the template instantiates
+// the nodes with its substitution values.
 type node struct {
 	kind     uint8
 	opt      bool
@@ -57,8 +61,6 @@ type node struct {
 	val      Value
 	tmpl     *template
 	vals     []Value
-	nelems   int // element children (capacity hints)
-	nvals    int // value and substitution children
 }
 
 type nattr struct {
@@ -74,12 +76,27 @@ type template struct {
 type parser struct {
 	b         []byte
 	pos       int
-	names     map[uint32]string
+	names     map[uint32]string // name offset -> name, for the current chunk
+	intern    map[string]string // UTF-16 bytes -> name, across chunks
 	templates map[uint32]*template
 	depth     int
 	budget    int // nodes left to instantiate for the current record
 	chunkLeft int // nodes left to instantiate for the whole chunk
-	slab      []Element
+
+	// Template nodes (reused per chunk) and the stacks used while building
+	// node and element lists.
+	nodes  pool[node]
+	nptrs  pool[*node]
+	nattrs pool[nattr]
+	nstack []*node
+	astack []nattr
+	kids   []*Element
+	vstack []Value
+
+	ra arena  // the record being built (reset per record)
+	ca arena  // values in template nodes (reset per chunk)
+	va *arena // where value decodes: ra, or ca while parsing nodes
+	ia *arena // where instantiate builds elements: ra, or ca for BinXml values in nodes
 }
 
 // maxNodes bounds the elements, attributes and values one record may expand to,
@@ -89,6 +106,7 @@ type parser struct {
 const (
 	maxNodes      = 1 << 18
 	maxChunkNodes = 1 << 21
+	maxInterned   = 4096 // distinct names kept across chunks
 )
 
 func (p *parser) reset(b []byte) {
@@ -96,9 +114,18 @@ func (p *parser) reset(b []byte) {
 	if p.names == nil {
 		p.names = make(map[uint32]string)
 		p.templates = make(map[uint32]*template)
+		p.intern = make(map[string]string)
 	}
 	clear(p.names)
 	clear(p.templates)
+	if len(p.intern) > maxInterned {
+		clear(p.intern)
+	}
+	p.nodes.reset()
+	p.nptrs.reset()
+	p.nattrs.reset()
+	p.ca.reset()
+	p.va, p.ia = &p.ra, &p.ra
 	p.chunkLeft = maxChunkNodes
 }
 
@@ -134,7 +161,39 @@ func (p *parser) peek() byte {
 	return p.b[p.pos]
 }
 
-// parseRecord decodes the Binary XML in b[start:end] into the event's root element.
+func (p *parser) newNode(kind uint8) *node {
+	n := &p.nodes.take(1, 512)[0]
+	n.kind = kind
+	return n
+}
+
+// popNodes moves the nodes stacked since mark into the node pool.
+func (p *parser) popNodes(mark int) []*node {
+	out := p.nptrs.take(len(p.nstack)-mark, 1024)
+	copy(out, p.nstack[mark:])
+	p.nstack = p.nstack[:mark]
+	return out
+}
+
+// popKids moves the elements stacked since mark into the current arena.
+func (p *parser) popKids(mark int) []*Element {
+	out := p.ia.elemPtrs(len(p.kids) - mark)
+	copy(out, p.kids[mark:])
+	p.kids = p.kids[:mark]
+	return out
+}
+
+// popValues moves the values stacked since mark into arena a.
+func (p *parser) popValues(a *arena, mark int) []Value {
+	out := a.values(len(p.vstack) - mark)
+	copy(out, p.vstack[mark:])
+	p.vstack = p.vstack[:mark]
+	return out
+}
+
+// parseRecord decodes the Binary XML in b[start:end] into the event's root
+// element. A record's template instance is instantiated as it is read, with
+// no intermediate tree; template definitions are parsed once per chunk.
 func (p *parser) parseRecord(start, end int) (root *Element, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -146,43 +205,79 @@ func (p *parser) parseRecord(start, end int) (root *Element, err error) {
 		}
 	}()
 	p.pos, p.depth, p.budget = start, 0, min(maxNodes, p.chunkLeft)
+	p.nstack, p.astack, p.kids, p.vstack = p.nstack[:0], p.astack[:0], p.kids[:0], p.vstack[:0]
+	p.ra.reset()
+	p.va, p.ia = &p.ra, &p.ra
 	defer func() { p.chunkLeft -= min(maxNodes, p.chunkLeft) - p.budget }()
-	nodes := p.parseFragment(end, false)
-	var holder Element
-	for _, n := range nodes {
-		p.instantiate(&holder, n, nil, 0)
-	}
-	if len(holder.Children) == 0 {
+	p.fragment(end, false)
+	if len(p.kids) == 0 {
 		return nil, errors.New("record holds no element")
 	}
-	return holder.Children[0], nil
+	root = p.kids[0]
+	clear(p.kids) // the stack must not keep records alive
+	clear(p.vstack)
+	return root, nil
 }
 
-// parseFragment reads top-level tokens until EOF or end.
-func (p *parser) parseFragment(end int, nested bool) []*node {
-	var out []*node
+// fragment reads top-level tokens until EOF or end, instantiating them onto
+// the element and value stacks.
+func (p *parser) fragment(end int, nested bool) {
 	for p.pos < end {
 		t := p.peek()
 		switch t & 0x1f {
 		case tokEOF:
 			p.pos++
-			return out
+			return
 		case tokFragmentHdr:
 			p.need(p.pos, 4)
 			p.pos += 4
 		case tokTemplate:
-			out = append(out, p.parseTemplateInstance())
+			t, vals := p.instance(p.ia)
+			p.spend(1)
+			for _, c := range t.nodes {
+				p.instantiate(c, vals, 1)
+			}
 		case tokOpenStart:
-			out = append(out, p.parseElement(nested))
+			p.instantiate(p.parseElement(nested), nil, 0)
 		case tokValue, tokCDATA, tokCharRef, tokEntityRef, tokNormalSub, tokOptionalSub:
-			out = append(out, p.parseContentToken())
+			p.instantiate(p.parseContentToken(), nil, 0)
 		case tokPITarget:
 			p.skipPI()
 		default:
 			fail("unexpected token %#02x at offset %#x", t, p.pos)
 		}
 	}
-	return out
+}
+
+// parseFragment reads top-level tokens until EOF or end into nodes (for
+// template definitions).
+func (p *parser) parseFragment(end int, nested bool) []*node {
+	mark := len(p.nstack)
+	for p.pos < end {
+		t := p.peek()
+		switch t & 0x1f {
+		case tokEOF:
+			p.pos++
+			return p.popNodes(mark)
+		case tokFragmentHdr:
+			p.need(p.pos, 4)
+			p.pos += 4
+		case tokTemplate:
+			n := p.parseTemplateInstance()
+			p.nstack = append(p.nstack, n)
+		case tokOpenStart:
+			n := p.parseElement(nested)
+			p.nstack = append(p.nstack, n)
+		case tokValue, tokCDATA, tokCharRef, tokEntityRef, tokNormalSub, tokOptionalSub:
+			n := p.parseContentToken()
+			p.nstack = append(p.nstack, n)
+		case tokPITarget:
+			p.skipPI()
+		default:
+			fail("unexpected token %#02x at offset %#x", t, p.pos)
+		}
+	}
+	return p.popNodes(mark)
 }
 
 // name reads a name reference (inline when it points just past itself).
@@ -201,12 +296,19 @@ func (p *parser) name() string {
 }
 
 // readName decodes the name structure at off and returns it and its size.
+// Names are interned across chunks: the same few dozen names recur in every
+// chunk.
 func (p *parser) readName(off uint32) (string, int) {
 	o := int(off)
 	p.need(o, 8)
 	n := int(binary.LittleEndian.Uint16(p.b[o+6:]))
 	p.need(o+8, 2*n+2)
-	s := decodeUTF16(p.b[o+8 : o+8+2*n])
+	raw := p.b[o+8 : o+8+2*n]
+	s, ok := p.intern[string(raw)]
+	if !ok {
+		s = decodeUTF16(raw)
+		p.intern[string(raw)] = s
+	}
 	p.names[off] = s
 	return s, 8 + 2*n + 2
 }
@@ -230,19 +332,26 @@ func (p *parser) parseElement(nested bool) *node {
 	} else {
 		p.pos += 2
 	}
-	size := p.u32()
-	_ = size
-	e := &node{kind: nElem, name: p.name()}
+	p.u32() // data size
+	e := p.newNode(nElem)
+	e.name = p.name()
 	if tok&0x40 != 0 {
 		p.u32() // attribute list size
+		amark := len(p.astack)
 		for p.peek()&0x1f == tokAttribute {
 			p.pos++
 			a := nattr{name: p.name()}
+			nmark := len(p.nstack)
 			for p.isValueToken() {
-				a.parts = append(a.parts, p.parseContentToken())
+				n := p.parseContentToken()
+				p.nstack = append(p.nstack, n)
 			}
-			e.attrs = append(e.attrs, a)
+			a.parts = p.popNodes(nmark)
+			p.astack = append(p.astack, a)
 		}
+		e.attrs = p.nattrs.take(len(p.astack)-amark, 256)
+		copy(e.attrs, p.astack[amark:])
+		p.astack = p.astack[:amark]
 	}
 	switch t := p.u8(); t & 0x1f {
 	case tokCloseEmpty:
@@ -251,25 +360,28 @@ func (p *parser) parseElement(nested bool) *node {
 	default:
 		fail("element at %#x: unexpected token %#02x after attributes", start, t)
 	}
+	mark := len(p.nstack)
 	for {
 		t := p.peek()
 		switch t & 0x1f {
 		case tokEndElement:
 			p.pos++
+			e.children = p.popNodes(mark)
 			return e
 		case tokOpenStart:
-			e.children = append(e.children, p.parseElement(nested))
-			e.nelems++
+			n := p.parseElement(nested)
+			p.nstack = append(p.nstack, n)
 		case tokTemplate:
-			e.children = append(e.children, p.parseTemplateInstance())
-			e.nelems++
+			n := p.parseTemplateInstance()
+			p.nstack = append(p.nstack, n)
 		case tokValue, tokCDATA, tokCharRef, tokEntityRef, tokNormalSub, tokOptionalSub:
-			e.children = append(e.children, p.parseContentToken())
-			e.nvals++
+			n := p.parseContentToken()
+			p.nstack = append(p.nstack, n)
 		case tokPITarget:
 			p.skipPI()
 		case tokEOF:
 			p.pos++
+			e.children = p.popNodes(mark)
 			return e // lenient: unterminated element
 		default:
 			fail("element at %#x: unexpected token %#02x at %#x", start, t, p.pos)
@@ -315,6 +427,12 @@ func (p *parser) skipPI() {
 	}
 }
 
+func (p *parser) valueNode(v Value) *node {
+	n := p.newNode(nValue)
+	n.val = v
+	return n
+}
+
 func (p *parser) parseContentToken() *node {
 	t := p.u8()
 	switch t & 0x1f {
@@ -324,27 +442,27 @@ func (p *parser) parseContentToken() *node {
 		case StringType:
 			n := int(p.u16())
 			p.need(p.pos, 2*n)
-			s := decodeUTF16(p.b[p.pos : p.pos+2*n])
+			s := p.ca.utf16(p.b[p.pos : p.pos+2*n])
 			p.pos += 2 * n
-			return &node{kind: nValue, val: Value{Type: StringType, Str: s}}
+			return p.valueNode(Value{Type: StringType, Str: s})
 		case AnsiStringType:
 			n := int(p.u16())
 			p.need(p.pos, n)
-			s := decodeANSI(p.b[p.pos : p.pos+n])
+			s := p.ca.latin1(p.b[p.pos : p.pos+n])
 			p.pos += n
-			return &node{kind: nValue, val: Value{Type: AnsiStringType, Str: s}}
+			return p.valueNode(Value{Type: AnsiStringType, Str: s})
 		default:
 			fail("value text of type %#02x", vt)
 		}
 	case tokCDATA:
 		n := int(p.u16())
 		p.need(p.pos, 2*n)
-		s := decodeUTF16(p.b[p.pos : p.pos+2*n])
+		s := p.ca.utf16(p.b[p.pos : p.pos+2*n])
 		p.pos += 2 * n
-		return &node{kind: nValue, val: Value{Type: StringType, Str: s}}
+		return p.valueNode(Value{Type: StringType, Str: s})
 	case tokCharRef:
 		c := p.u16()
-		return &node{kind: nValue, val: Value{Type: StringType, Str: string(rune(c))}}
+		return p.valueNode(Value{Type: StringType, Str: string(rune(c))})
 	case tokEntityRef:
 		name := p.name()
 		s := "&" + name + ";"
@@ -360,19 +478,32 @@ func (p *parser) parseContentToken() *node {
 		case "apos":
 			s = "'"
 		}
-		return &node{kind: nValue, val: Value{Type: StringType, Str: s}}
+		return p.valueNode(Value{Type: StringType, Str: s})
 	case tokNormalSub, tokOptionalSub:
 		id := p.u16()
 		p.u8() // declared value type; the instance's descriptor is authoritative
-		return &node{kind: nSub, sub: id, opt: t&0x1f == tokOptionalSub}
+		n := p.newNode(nSub)
+		n.sub, n.opt = id, t&0x1f == tokOptionalSub
+		return n
 	}
 	fail("unexpected token %#02x", t)
 	return nil
 }
 
 func (p *parser) parseTemplateInstance() *node {
+	// The node may belong to a template, used by later records of the chunk.
+	t, vals := p.instance(&p.ca)
+	n := p.newNode(nInst)
+	n.tmpl, n.vals = t, vals
+	return n
+}
+
+// instance reads a template instance: the template (defined inline or by
+// reference) and its substitution values, decoded into arena a.
+func (p *parser) instance(a *arena) (*template, []Value) {
 	p.enter()
-	defer func() { p.depth-- }()
+	saveVA := p.va
+	defer func() { p.depth--; p.va = saveVA }()
 	p.pos++ // token
 	p.u8()  // unknown
 	p.u32() // template identifier
@@ -391,15 +522,16 @@ func (p *parser) parseTemplateInstance() *node {
 	p.need(p.pos, 4*n)
 	desc := p.pos
 	p.pos += 4 * n
-	vals := make([]Value, n)
-	for i := 0; i < n; i++ {
+	vals := a.values(n)
+	p.va = a
+	for i := range vals {
 		size := int(binary.LittleEndian.Uint16(p.b[desc+4*i:]))
 		vt := ValueType(p.b[desc+4*i+2])
 		p.need(p.pos, size)
 		vals[i] = p.value(vt, p.pos, size)
 		p.pos += size
 	}
-	return &node{kind: nInst, tmpl: t, vals: vals}
+	return t, vals
 }
 
 // template returns the template definition at chunk offset off, parsing and
@@ -434,9 +566,16 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 	switch vt {
 	case NullType:
 	case StringType:
-		v.Str = trimNul(decodeUTF16(b[:len(b)&^1]))
+		b = b[:len(b)&^1]
+		for len(b) >= 2 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
+			b = b[:len(b)-2] // trailing NULs
+		}
+		v.Str = p.va.utf16(b)
 	case AnsiStringType:
-		v.Str = trimNul(decodeANSI(b))
+		for len(b) > 0 && b[len(b)-1] == 0 {
+			b = b[:len(b)-1]
+		}
+		v.Str = p.va.latin1(b)
 	case Int8Type, Uint8Type:
 		if !fixed(1) {
 			return Value{}
@@ -479,22 +618,24 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		if !fixed(16) {
 			return Value{}
 		}
-		v.Raw = append([]byte(nil), b[:16]...)
+		v.Raw = p.va.copyBytes(b[:16])
 	case SIDType, BinaryType, EvtHandleType, EvtXMLType:
-		v.Raw = append([]byte(nil), b...)
+		v.Raw = p.va.copyBytes(b)
 	case BinXMLType:
 		save := p.pos
 		p.pos = pos
-		nodes := p.parseFragment(pos+size, true)
-		p.pos = save
-		var holder Element
-		for _, n := range nodes {
-			p.instantiate(&holder, n, nil, 0)
-		}
-		v.more = &compound{elems: holder.Children}
+		kmark, vmark := len(p.kids), len(p.vstack)
+		saveIA := p.ia
+		p.ia = p.va
+		p.fragment(pos+size, true)
+		p.pos, p.ia = save, saveIA
+		elems := p.popKids(kmark)
+		p.vstack = p.vstack[:vmark]
+		v.more = p.va.compound()
+		v.more.elems = elems
 	default:
 		if vt&ArrayFlag == 0 {
-			v.Raw = append([]byte(nil), b...)
+			v.Raw = p.va.copyBytes(b)
 			return v
 		}
 		return p.array(vt, b)
@@ -503,8 +644,9 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 }
 
 func (p *parser) array(vt ValueType, b []byte) Value {
-	v := Value{Type: vt, more: &compound{}}
+	v := Value{Type: vt, more: p.va.compound()}
 	base := vt &^ ArrayFlag
+	mark := len(p.vstack)
 	switch base {
 	case StringType:
 		s := b[:len(b)&^1]
@@ -513,91 +655,93 @@ func (p *parser) array(vt ValueType, b []byte) Value {
 			for i+1 < len(s) && (s[i] != 0 || s[i+1] != 0) {
 				i += 2
 			}
-			v.more.items = append(v.more.items, Value{Type: StringType, Str: decodeUTF16(s[:i])})
+			p.vstack = append(p.vstack, Value{Type: StringType, Str: p.va.utf16(s[:i])})
 			if i+2 > len(s) {
 				break
 			}
 			s = s[i+2:]
 		}
-		return v
 	case AnsiStringType:
 		for len(b) > 0 {
 			i := 0
 			for i < len(b) && b[i] != 0 {
 				i++
 			}
-			v.more.items = append(v.more.items, Value{Type: AnsiStringType, Str: decodeANSI(b[:i])})
+			p.vstack = append(p.vstack, Value{Type: AnsiStringType, Str: p.va.latin1(b[:i])})
 			if i+1 > len(b) {
 				break
 			}
 			b = b[i+1:]
 		}
-		return v
-	}
-	var w int
-	switch base {
-	case Int8Type, Uint8Type:
-		w = 1
-	case Int16Type, Uint16Type:
-		w = 2
-	case Int32Type, Uint32Type, Hex32Type, BoolType, Real32Type:
-		w = 4
-	case Int64Type, Uint64Type, Hex64Type, Real64Type, FileTimeType, SizeTType:
-		w = 8
-	case GUIDType, SysTimeType:
-		w = 16
 	case SIDType:
 		for len(b) >= 8 {
 			n := 8 + 4*int(b[1])
 			if n > len(b) {
 				n = len(b)
 			}
-			v.more.items = append(v.more.items, Value{Type: SIDType, Raw: append([]byte(nil), b[:n]...)})
+			p.vstack = append(p.vstack, Value{Type: SIDType, Raw: p.va.copyBytes(b[:n])})
 			b = b[n:]
 		}
-		return v
 	default:
-		v.Raw = append([]byte(nil), b...)
-		return v
+		var w int
+		switch base {
+		case Int8Type, Uint8Type:
+			w = 1
+		case Int16Type, Uint16Type:
+			w = 2
+		case Int32Type, Uint32Type, Hex32Type, BoolType, Real32Type:
+			w = 4
+		case Int64Type, Uint64Type, Hex64Type, Real64Type, FileTimeType, SizeTType:
+			w = 8
+		case GUIDType, SysTimeType:
+			w = 16
+		default:
+			v.Raw = p.va.copyBytes(b)
+			return v
+		}
+		save := p.b
+		for i := 0; i+w <= len(b); i += w {
+			p.b = b[i : i+w]
+			p.vstack = append(p.vstack, p.value(base, 0, w))
+		}
+		p.b = save
 	}
-	save := p.b
-	for i := 0; i+w <= len(b); i += w {
-		p.b = b[i : i+w]
-		v.more.items = append(v.more.items, p.value(base, 0, w))
-	}
-	p.b = save
+	v.more.items = p.popValues(p.va, mark)
 	return v
 }
 
-// instantiate appends the content of n, with substitutions subs, to parent.
-func (p *parser) instantiate(parent *Element, n *node, subs []Value, depth int) {
-	if depth > maxDepth {
-		fail("template instantiation nested too deeply")
-	}
-	p.budget--
+// spend counts n nodes against the record's expansion budget.
+func (p *parser) spend(n int) {
+	p.budget -= n
 	if p.budget < 0 {
 		fail("record expands to more than %d nodes", maxNodes)
 	}
+}
+
+// instantiate instantiates n with substitutions subs: elements are pushed on
+// p.kids, text values on p.vstack, for the caller to collect.
+func (p *parser) instantiate(n *node, subs []Value, depth int) {
+	if depth > maxDepth {
+		fail("template instantiation nested too deeply")
+	}
+	p.spend(1)
 	switch n.kind {
 	case nElem:
-		e := p.newElement()
+		e := p.ia.element()
 		e.Name = n.name
 		if len(n.attrs) > 0 {
-			e.Attrs = make([]Attr, 0, len(n.attrs))
-		}
-		for _, a := range n.attrs {
-			var v Value
-			if len(a.parts) == 1 && a.parts[0].kind != nInst {
-				v = p.attrValue(a.parts[0], subs)
-			} else {
-				var tmp Element
-				for _, part := range a.parts {
-					p.instantiate(&tmp, part, subs, depth+1)
+			attrs := p.ia.attrs.take(len(n.attrs), attrPool)
+			for i, a := range n.attrs {
+				var v Value
+				if len(a.parts) == 1 && a.parts[0].kind != nInst {
+					v = p.attrValue(a.parts[0], subs)
+				} else {
+					v = p.attrParts(a.parts, subs, depth)
 				}
-				v = tmp.Value()
+				p.charge(v)
+				attrs[i] = Attr{Name: a.name, Value: v}
 			}
-			p.charge(v)
-			e.Attrs = append(e.Attrs, Attr{Name: a.name, Value: v})
+			e.Attrs = attrs
 		}
 		if len(n.children) == 1 && n.children[0].kind == nSub {
 			// The common <Data>{sub}</Data>: share the instance's value slot.
@@ -606,23 +750,20 @@ func (p *parser) instantiate(parent *Element, n *node, subs []Value, depth int) 
 					p.charge(subs[id])
 					e.Values = subs[id : id+1 : id+1]
 				}
-				parent.Children = append(parent.Children, e)
+				p.kids = append(p.kids, e)
 				return
 			}
 		}
-		if n.nelems > 0 {
-			e.Children = make([]*Element, 0, n.nelems)
-		}
-		if n.nvals > 0 {
-			e.Values = make([]Value, 0, n.nvals)
-		}
+		kmark, vmark := len(p.kids), len(p.vstack)
 		for _, c := range n.children {
-			p.instantiate(e, c, subs, depth+1)
+			p.instantiate(c, subs, depth+1)
 		}
-		parent.Children = append(parent.Children, e)
+		e.Children = p.popKids(kmark)
+		e.Values = p.popValues(p.ia, vmark)
+		p.kids = append(p.kids, e)
 	case nValue:
 		p.charge(n.val)
-		parent.Values = append(parent.Values, n.val)
+		p.vstack = append(p.vstack, n.val)
 	case nSub:
 		if int(n.sub) >= len(subs) {
 			return
@@ -630,39 +771,61 @@ func (p *parser) instantiate(parent *Element, n *node, subs []Value, depth int) 
 		v := subs[n.sub]
 		switch {
 		case v.Type == BinXMLType:
-			// Copy: a value substituted several times must not make the tree
-			// a DAG (whose rendering could grow exponentially).
-			for _, e := range v.Elements() {
-				parent.Children = append(parent.Children, p.copyElement(e))
+			if v.more == nil {
+				return
+			}
+			// The first use takes the value's elements; later ones copy them,
+			// so that a value substituted several times does not make the
+			// tree a DAG (whose rendering could grow exponentially). Both
+			// are charged alike.
+			first := !v.more.used
+			v.more.used = true
+			for _, e := range v.more.elems {
+				if first {
+					p.chargeTree(e)
+					p.kids = append(p.kids, e)
+				} else {
+					p.kids = append(p.kids, p.copyElement(e))
+				}
 			}
 		case v.Type == NullType:
 		default:
 			p.charge(v)
-			parent.Values = append(parent.Values, v)
+			p.vstack = append(p.vstack, v)
 		}
 	case nInst:
 		for _, c := range n.tmpl.nodes {
-			p.instantiate(parent, c, n.vals, depth+1)
+			p.instantiate(c, n.vals, depth+1)
 		}
 	}
 }
 
-// newElement allocates elements in small slabs (fewer, larger allocations).
-func (p *parser) newElement() *Element {
-	if len(p.slab) == 0 {
-		p.slab = make([]Element, 32)
+// attrParts evaluates an attribute value made of several parts (or a
+// template instance): one value stays typed, several are joined as text.
+func (p *parser) attrParts(parts []*node, subs []Value, depth int) Value {
+	kmark, vmark := len(p.kids), len(p.vstack)
+	for _, part := range parts {
+		p.instantiate(part, subs, depth+1)
 	}
-	e := &p.slab[0]
-	p.slab = p.slab[1:]
-	return e
+	var v Value
+	switch vs := p.vstack[vmark:]; len(vs) {
+	case 0:
+	case 1:
+		v = vs[0]
+	default:
+		var sb strings.Builder
+		for _, x := range vs {
+			sb.WriteString(x.String())
+		}
+		v = Value{Type: StringType, Str: sb.String()}
+	}
+	p.kids, p.vstack = p.kids[:kmark], p.vstack[:vmark]
+	return v
 }
 
 // attrValue evaluates a single-part attribute value.
 func (p *parser) attrValue(n *node, subs []Value) Value {
-	p.budget--
-	if p.budget < 0 {
-		fail("record expands to more than %d nodes", maxNodes)
-	}
+	p.spend(1)
 	switch n.kind {
 	case nValue:
 		return n.val
@@ -677,26 +840,35 @@ func (p *parser) attrValue(n *node, subs []Value) Value {
 // charge counts a value against the expansion budget by its size, so that a
 // large value substituted many times cannot make a huge record.
 func (p *parser) charge(v Value) {
-	p.budget -= (len(v.Str)+len(v.Raw))/16 + len(v.Items())
-	if p.budget < 0 {
-		fail("record expands to more than %d nodes", maxNodes)
-	}
+	p.spend((len(v.Str)+len(v.Raw))/16 + len(v.Items()))
 }
 
-func (p *parser) copyElement(e *Element) *Element {
-	p.budget -= 1 + len(e.Attrs) + len(e.Values)
-	if p.budget < 0 {
-		fail("record expands to more than %d nodes", maxNodes)
-	}
+// chargeTree charges what copyElement would for e, without copying.
+func (p *parser) chargeTree(e *Element) {
+	p.spend(1 + len(e.Attrs) + len(e.Values))
 	for _, v := range e.Values {
 		p.charge(v)
 	}
 	for _, a := range e.Attrs {
 		p.charge(a.Value)
 	}
-	c := &Element{Name: e.Name, Attrs: e.Attrs, Values: e.Values}
+	for _, c := range e.Children {
+		p.chargeTree(c)
+	}
+}
+
+func (p *parser) copyElement(e *Element) *Element {
+	p.spend(1 + len(e.Attrs) + len(e.Values))
+	for _, v := range e.Values {
+		p.charge(v)
+	}
+	for _, a := range e.Attrs {
+		p.charge(a.Value)
+	}
+	c := p.ia.element()
+	c.Name, c.Attrs, c.Values = e.Name, e.Attrs, e.Values
 	if len(e.Children) > 0 {
-		c.Children = make([]*Element, len(e.Children))
+		c.Children = p.ia.elemPtrs(len(e.Children))
 		for i, ch := range e.Children {
 			c.Children[i] = p.copyElement(ch)
 		}
@@ -704,27 +876,8 @@ func (p *parser) copyElement(e *Element) *Element {
 	return c
 }
 
-func trimNul(s string) string {
-	for len(s) > 0 && s[len(s)-1] == 0 {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func decodeANSI(b []byte) string {
-	for _, c := range b {
-		if c >= 0x80 {
-			r := make([]rune, 0, len(b))
-			for _, c := range b {
-				r = append(r, rune(c))
-			}
-			return string(r)
-		}
-	}
-	return string(b)
-}
-
-// decodeUTF16 decodes UTF-16LE; unpaired surrogates become U+FFFD.
+// decodeUTF16 decodes UTF-16LE into a new string; unpaired surrogates become
+// U+FFFD. Record text is decoded into the arena instead (arena.utf16).
 func decodeUTF16(b []byte) string {
 	n := len(b) / 2
 	ascii := true

@@ -142,7 +142,8 @@ type System struct {
 	UserID            string
 }
 
-// System extracts the System fields of the record's event.
+// System extracts the System fields of the record's event. Where an element
+// occurs twice, the first counts.
 func (r *Record) System() System {
 	var s System
 	sys := r.Root.Child("System")
@@ -156,38 +157,88 @@ func (r *Record) System() System {
 		return v.String()
 	}
 	num := func(v Value) uint64 { n, _ := v.Uint(); return n }
-	p := sys.Child("Provider")
-	s.ProviderName = str(p.Attr("Name"))
-	s.ProviderGUID = str(p.Attr("Guid"))
-	s.EventSourceName = str(p.Attr("EventSourceName"))
-	if ev := sys.Child("EventID"); ev != nil {
-		s.EventID = uint32(num(ev.Value()))
-		if q, ok := ev.Attr("Qualifiers"); ok && !q.IsNull() {
-			s.Qualifiers, s.HasQualifiers = uint32(num(q)), true
+	// One pass over the children (Child per field would rescan them).
+	var seen uint32
+	for _, c := range sys.Children {
+		var bit uint32
+		switch c.Name {
+		case "Provider":
+			bit = 1 << 0
+		case "EventID":
+			bit = 1 << 1
+		case "Version":
+			bit = 1 << 2
+		case "Level":
+			bit = 1 << 3
+		case "Task":
+			bit = 1 << 4
+		case "Opcode":
+			bit = 1 << 5
+		case "Keywords":
+			bit = 1 << 6
+		case "TimeCreated":
+			bit = 1 << 7
+		case "EventRecordID":
+			bit = 1 << 8
+		case "Correlation":
+			bit = 1 << 9
+		case "Execution":
+			bit = 1 << 10
+		case "Channel":
+			bit = 1 << 11
+		case "Computer":
+			bit = 1 << 12
+		case "Security":
+			bit = 1 << 13
+		}
+		if bit == 0 || seen&bit != 0 {
+			continue
+		}
+		seen |= bit
+		switch bit {
+		case 1 << 0:
+			s.ProviderName = str(c.Attr("Name"))
+			s.ProviderGUID = str(c.Attr("Guid"))
+			s.EventSourceName = str(c.Attr("EventSourceName"))
+		case 1 << 1:
+			s.EventID = uint32(num(c.Value()))
+			if q, ok := c.Attr("Qualifiers"); ok && !q.IsNull() {
+				s.Qualifiers, s.HasQualifiers = uint32(num(q)), true
+			}
+		case 1 << 2:
+			s.Version = uint8(num(c.Value()))
+		case 1 << 3:
+			s.Level = uint8(num(c.Value()))
+		case 1 << 4:
+			s.Task = uint16(num(c.Value()))
+		case 1 << 5:
+			s.Opcode = uint8(num(c.Value()))
+		case 1 << 6:
+			s.Keywords = num(c.Value())
+		case 1 << 7:
+			if v, ok := c.Attr("SystemTime"); ok {
+				s.TimeCreated, _ = v.Time()
+			}
+		case 1 << 8:
+			s.EventRecordID = num(c.Value())
+		case 1 << 9:
+			s.ActivityID = str(c.Attr("ActivityID"))
+			s.RelatedActivityID = str(c.Attr("RelatedActivityID"))
+		case 1 << 10:
+			if v, ok := c.Attr("ProcessID"); ok {
+				s.ProcessID = uint32(num(v))
+			}
+			if v, ok := c.Attr("ThreadID"); ok {
+				s.ThreadID = uint32(num(v))
+			}
+		case 1 << 11:
+			s.Channel = c.Text()
+		case 1 << 12:
+			s.Computer = c.Text()
+		case 1 << 13:
+			s.UserID = str(c.Attr("UserID"))
 		}
 	}
-	s.Version = uint8(num(sys.Child("Version").Value()))
-	s.Level = uint8(num(sys.Child("Level").Value()))
-	s.Task = uint16(num(sys.Child("Task").Value()))
-	s.Opcode = uint8(num(sys.Child("Opcode").Value()))
-	s.Keywords = num(sys.Child("Keywords").Value())
-	if v, ok := sys.Child("TimeCreated").Attr("SystemTime"); ok {
-		s.TimeCreated, _ = v.Time()
-	}
-	s.EventRecordID = num(sys.Child("EventRecordID").Value())
-	c := sys.Child("Correlation")
-	s.ActivityID = str(c.Attr("ActivityID"))
-	s.RelatedActivityID = str(c.Attr("RelatedActivityID"))
-	x := sys.Child("Execution")
-	if v, ok := x.Attr("ProcessID"); ok {
-		s.ProcessID = uint32(num(v))
-	}
-	if v, ok := x.Attr("ThreadID"); ok {
-		s.ThreadID = uint32(num(v))
-	}
-	s.Channel = sys.Child("Channel").Text()
-	s.Computer = sys.Child("Computer").Text()
-	s.UserID = str(sys.Child("Security").Attr("UserID"))
 	return s
 }
 

@@ -39,6 +39,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -129,6 +130,13 @@ type FileHeader struct {
 type Reader struct {
 	Header FileHeader
 
+	// Reuse makes Next return records whose memory the reader reuses: a
+	// record (its elements, values and strings) is valid only until the next
+	// call to Next or Close. This saves copying each record out of the
+	// reader's arenas; Record.Clone keeps a record for longer. By default
+	// (false) every record is independent of the reader.
+	Reuse bool
+
 	r      io.ReaderAt
 	closer io.Closer
 	size   int64
@@ -137,15 +145,37 @@ type Reader struct {
 	nchunks  int // chunk slots in the file
 	chunk    int // index of the next chunk to load
 	cur      int // index of the loaded chunk, -1 if none
-	buf      []byte
+	st       *state
 	free     int // end of record data in the current chunk
 	pos      int // next record offset in the current chunk
 	pending  []error
-	p        parser
 	fatal    error
 	eof      bool
 	nrecords int
 	noVerify bool // skip chunk checksums (fuzzing only)
+}
+
+// state is the working memory of a reader: the chunk buffer and the parser
+// with its template pools and record arena. It is taken from statePool when
+// the first chunk is read and returned at the end of the file (or on Close),
+// so that reading many small files does not allocate it for each.
+type state struct {
+	buf []byte
+	p   parser
+	rec Record // the record returned with Reuse
+}
+
+var statePool = sync.Pool{New: func() any { return &state{buf: make([]byte, chunkSize)} }}
+
+var errClosed = errors.New("evtx: reader closed")
+
+// release returns the reader's working memory to the pool.
+func (r *Reader) release() {
+	if r.st != nil {
+		r.st.p.b = nil
+		statePool.Put(r.st)
+		r.st, r.cur = nil, -1
+	}
 }
 
 // Open opens an EVTX file. Close releases it.
@@ -168,8 +198,13 @@ func Open(path string) (*Reader, error) {
 	return r, nil
 }
 
-// Close closes the file opened by Open (a no-op for NewReader).
+// Close closes the file opened by Open (for NewReader, it only releases the
+// reader's memory). Next must not be called after Close.
 func (r *Reader) Close() error {
+	r.release()
+	if r.fatal == nil {
+		r.fatal = errClosed
+	}
 	if r.closer != nil {
 		return r.closer.Close()
 	}
@@ -198,7 +233,7 @@ func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
 		Checksum: le.Uint32(hdr[124:]),
 	}
 	h.ChecksumOK = crc32.ChecksumIEEE(hdr[:120]) == h.Checksum
-	rd := &Reader{Header: h, r: r, size: size, name: name, cur: -1, buf: make([]byte, chunkSize)}
+	rd := &Reader{Header: h, r: r, size: size, name: name, cur: -1}
 	if size > fileHeaderSize {
 		rd.nchunks = int((size - fileHeaderSize) / chunkSize)
 		if (size-fileHeaderSize)%chunkSize >= chunkHdrSize {
@@ -214,7 +249,8 @@ func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
 // Next returns the next record, io.EOF after the last one, a *ChunkError or
 // *RecordError (recoverable: call Next again) or another error (fatal, e.g. I/O).
 //
-// The returned record does not share memory with the reader.
+// The returned record does not share memory with the reader, unless Reuse is
+// set (then it is valid until the next call to Next or Close).
 func (r *Reader) Next() (*Record, error) {
 	for {
 		if len(r.pending) > 0 {
@@ -237,6 +273,7 @@ func (r *Reader) Next() (*Record, error) {
 		}
 		if r.chunk >= r.nchunks {
 			r.eof = true
+			r.release()
 			continue
 		}
 		r.loadChunk(r.chunk)
@@ -248,17 +285,21 @@ func (r *Reader) Next() (*Record, error) {
 // in r.pending. On success r.cur = i.
 func (r *Reader) loadChunk(i int) {
 	r.cur = -1
+	if r.st == nil {
+		r.st = statePool.Get().(*state)
+	}
 	off := int64(fileHeaderSize) + int64(i)*chunkSize
-	n, err := r.r.ReadAt(r.buf, off)
+	n, err := r.r.ReadAt(r.st.buf, off)
 	if err != nil && err != io.EOF {
 		r.fatal = fmt.Errorf("%s: reading chunk %d: %w", r.name, i, err)
+		r.release()
 		return
 	}
-	clear(r.buf[n:])
+	clear(r.st.buf[n:])
 	if n < chunkSize {
 		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("truncated chunk (%d of %d bytes)", n, chunkSize)})
 	}
-	b := r.buf
+	b := r.st.buf
 	if !bytes.Equal(b[:8], chunkMagic) {
 		if allZero(b) {
 			return // unused chunk slot
@@ -283,22 +324,27 @@ func (r *Reader) loadChunk(i int) {
 		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("event records checksum mismatch (stored %#08x, computed %#08x)", stored, crc)})
 	}
 	r.cur, r.free, r.pos = i, free, chunkHdrSize
-	r.p.reset(b)
+	r.st.p.reset(b)
 }
 
+// zeroChunk is compared against: bytes.Equal is vectorised, a byte loop is
+// not, and unused chunk slots make up much of many files.
+var zeroChunk [chunkSize]byte
+
 func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
+	for len(b) > chunkSize {
+		if !bytes.Equal(b[:chunkSize], zeroChunk[:]) {
 			return false
 		}
+		b = b[chunkSize:]
 	}
-	return true
+	return bytes.Equal(b, zeroChunk[:len(b)])
 }
 
 // nextRecord decodes the record at r.pos. It returns (nil, nil) when the chunk
 // is exhausted.
 func (r *Reader) nextRecord() (*Record, error) {
-	b := r.buf
+	b := r.st.buf
 	le := binary.LittleEndian
 	pos := r.pos
 	fileOff := int64(fileHeaderSize) + int64(r.cur)*chunkSize + int64(pos)
@@ -320,10 +366,15 @@ func (r *Reader) nextRecord() (*Record, error) {
 	if copySize := int(le.Uint32(b[pos+size-4:])); copySize != size {
 		return nil, &RecordError{File: r.name, Chunk: r.cur, Offset: fileOff, ID: id, Err: fmt.Errorf("record size %d and trailing copy %d differ", size, copySize)}
 	}
-	root, err := r.p.parseRecord(pos+recordHdrSize, pos+size-4)
+	root, err := r.st.p.parseRecord(pos+recordHdrSize, pos+size-4)
 	if err != nil {
 		return nil, &RecordError{File: r.name, Chunk: r.cur, Offset: fileOff, ID: id, Err: err}
 	}
 	r.nrecords++
-	return &Record{ID: id, Time: FileTime(le.Uint64(b[pos+16:])), Root: root, Chunk: r.cur, Offset: fileOff}, nil
+	rec := Record{ID: id, Time: FileTime(le.Uint64(b[pos+16:])), Root: root, Chunk: r.cur, Offset: fileOff}
+	if r.Reuse {
+		r.st.rec = rec
+		return &r.st.rec, nil
+	}
+	return rec.Clone(), nil
 }

@@ -2,7 +2,6 @@ package evtx
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -66,6 +65,7 @@ type Value struct {
 type compound struct {
 	items []Value
 	elems []*Element
+	used  bool // a BinXml value's elements are in a record's tree
 }
 
 // Items returns the elements of an array value.
@@ -143,9 +143,61 @@ func GUIDString(b []byte) string {
 	if len(b) < 16 {
 		return ""
 	}
-	return fmt.Sprintf("{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
-		binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint16(b[4:]), binary.LittleEndian.Uint16(b[6:]),
-		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+	var buf [38]byte
+	return string(appendGUID(buf[:0], b))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendGUID appends the GUID in b (16 bytes, stored little-endian in its
+// first three fields) in braces.
+func appendGUID(dst, b []byte) []byte {
+	le := binary.LittleEndian
+	dst = append(dst, '{')
+	dst = appendHex(dst, uint64(le.Uint32(b)), 8)
+	dst = append(dst, '-')
+	dst = appendHex(dst, uint64(le.Uint16(b[4:])), 4)
+	dst = append(dst, '-')
+	dst = appendHex(dst, uint64(le.Uint16(b[6:])), 4)
+	dst = append(dst, '-')
+	for i, c := range b[8:16] {
+		if i == 2 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return append(dst, '}')
+}
+
+// appendHex appends n as exactly width lower-case hex digits (more if n needs them).
+func appendHex(dst []byte, n uint64, width int) []byte {
+	var buf [16]byte
+	i := len(buf)
+	for n != 0 || i > len(buf)-width {
+		i--
+		buf[i] = hexDigits[n&15]
+		n >>= 4
+		if i == 0 {
+			break
+		}
+	}
+	return append(dst, buf[i:]...)
+}
+
+// upperHex returns b as upper-case hex digits (as %X does).
+func upperHex(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// hexString is 0x and n in width lower-case hex digits (as %#0*x with padding).
+func hexString(n uint64, width int) string {
+	var buf [18]byte
+	return string(appendHex(append(buf[:0], '0', 'x'), n, width))
 }
 
 // SIDString formats a binary security identifier as S-R-A-S1-S2...
@@ -219,23 +271,23 @@ func (v Value) String() string {
 		}
 		return "False"
 	case BinaryType, EvtXMLType, EvtHandleType:
-		return fmt.Sprintf("%X", v.Raw)
+		return upperHex(v.Raw)
 	case GUIDType:
 		return GUIDString(v.Raw)
 	case SizeTType:
 		if v.Size == 4 {
-			return fmt.Sprintf("0x%08x", v.Num)
+			return hexString(v.Num, 8)
 		}
-		return fmt.Sprintf("0x%016x", v.Num)
+		return hexString(v.Num, 16)
 	case FileTimeType, SysTimeType:
 		t, _ := v.Time()
 		return pyTime(t)
 	case SIDType:
 		return SIDString(v.Raw)
 	case Hex32Type:
-		return fmt.Sprintf("0x%08x", v.Num)
+		return hexString(v.Num, 8)
 	case Hex64Type:
-		return fmt.Sprintf("0x%016x", v.Num)
+		return hexString(v.Num, 16)
 	case BinXMLType:
 		var sb strings.Builder
 		for _, e := range v.Elements() {
@@ -261,5 +313,5 @@ func (v Value) String() string {
 		}
 		return sb.String()
 	}
-	return fmt.Sprintf("%X", v.Raw)
+	return upperHex(v.Raw)
 }

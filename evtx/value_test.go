@@ -2,7 +2,9 @@ package evtx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"math/rand"
 	"path/filepath"
 	"testing"
 	"time"
@@ -121,5 +123,32 @@ func TestSystemFields(t *testing.T) {
 	ed := recs[0].EventData()
 	if len(ed) != 26 || ed[0].Name != "TargetUserName" || ed[0].Value.String() != "hacking-local-acct" || ed[2].Value.Type != SIDType {
 		t.Errorf("EventData() = %+v", ed[:3])
+	}
+}
+
+// The hand-written formatters must agree with fmt's.
+func TestHexFormatting(t *testing.T) {
+	for _, n := range []uint64{0, 1, 0xabc, 0xffffffff, 0x123456789, 1<<64 - 1} {
+		if got, want := hexString(n, 8), fmt.Sprintf("0x%08x", n); got != want {
+			t.Errorf("hexString(%#x, 8) = %q, want %q", n, got, want)
+		}
+		if got, want := hexString(n, 16), fmt.Sprintf("0x%016x", n); got != want {
+			t.Errorf("hexString(%#x, 16) = %q, want %q", n, got, want)
+		}
+	}
+	b := []byte{0x00, 0x01, 0xab, 0xff, 0x10}
+	if got, want := upperHex(b), fmt.Sprintf("%X", b); got != want {
+		t.Errorf("upperHex = %q, want %q", got, want)
+	}
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 100; i++ {
+		g := make([]byte, 16)
+		rng.Read(g)
+		want := fmt.Sprintf("{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}",
+			binary.LittleEndian.Uint32(g), binary.LittleEndian.Uint16(g[4:]), binary.LittleEndian.Uint16(g[6:]),
+			g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15])
+		if got := GUIDString(g); got != want {
+			t.Errorf("GUIDString = %q, want %q", got, want)
+		}
 	}
 }
