@@ -253,6 +253,9 @@ type Options struct {
 	From, To time.Time
 	// ReorderWindow is passed to the sequence runners (eql.Runner).
 	ReorderWindow time.Duration
+	// ReorderWindowFor, when set, gives each rule's runner its own window
+	// (the scheduler uses the rule's extra look-back).
+	ReorderWindowFor func(*rule.Rule) time.Duration
 	// Now is the alerts' creation time (@timestamp); zero: when Finish runs.
 	Now time.Time
 	// SpaceID is the Kibana space (default "default").
@@ -308,6 +311,10 @@ type Engine struct {
 	stats          Stats
 	finished       bool
 	streamErrs     []error
+	// emitSorted is set while Finish emits its time-sorted alerts, after
+	// those the runners streamed as their input ended (Parallel merges
+	// the two kinds separately).
+	emitSorted bool
 
 	// exhaustive offers every line to every rule the index allows (no
 	// literal or category dispatch): the reference the tests compare with.
@@ -352,6 +359,9 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 		}
 		r := cr.prog.NewRunner()
 		r.ReorderWindow = opts.ReorderWindow
+		if opts.ReorderWindowFor != nil {
+			r.ReorderWindow = opts.ReorderWindowFor(cr.r)
+		}
 		if opts.Emit != nil {
 			r.Stream = e.streamer(cr)
 		}
@@ -665,6 +675,7 @@ func (e *Engine) Finish() ([]*Alert, error) {
 		return a.seq < b.seq
 	})
 	var out []*Alert
+	e.emitSorted = true
 	for _, g := range groups {
 		for _, a := range g.alerts {
 			e.count(a)

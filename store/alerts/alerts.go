@@ -511,3 +511,28 @@ func (s *Store) LoadState(ctx context.Context, ruleID string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// UpdateFields rewrites top-level keys of a stored alert's document (a
+// suppressed alert's kibana.alert.suppression.* counts).
+func (s *Store) UpdateFields(ctx context.Context, uuid string, fields []Field) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("alerts: update %s: %w", uuid, err)
+	}
+	defer tx.Rollback()
+	var doc []byte
+	err = tx.QueryRowContext(ctx, "SELECT doc FROM alerts WHERE uuid = ?", uuid).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("alerts: update %s: %w", uuid, err)
+	}
+	if doc, err = SetFields(doc, fields); err != nil {
+		return fmt.Errorf("alerts: update %s: %w", uuid, err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE alerts SET doc = ? WHERE uuid = ?", doc, uuid); err != nil {
+		return fmt.Errorf("alerts: update %s: %w", uuid, err)
+	}
+	return tx.Commit()
+}

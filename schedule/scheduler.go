@@ -1,0 +1,734 @@
+package schedule
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigilsec/vigil/detect"
+	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/event"
+	"github.com/vigilsec/vigil/rule"
+	"github.com/vigilsec/vigil/schema"
+	"github.com/vigilsec/vigil/store/alerts"
+)
+
+// Clock tells the time; tests inject a fake one.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Event is one event of the log: its NDJSON line, its id (the document
+// _id alerts are named after) and index (the _bulk action's _index; used
+// when the document names none).
+type Event struct {
+	Line  []byte
+	ID    string
+	Index string
+}
+
+// EventSource reads the event log back for manual runs and for rules that
+// need all of a window's events first (missing-event sequences, samples,
+// head/tail pipes).
+type EventSource interface {
+	// Scan calls fn for every event whose time may lie in [from, to] (a
+	// superset is fine: the rule's time range filter applies), in log
+	// order. fn's Line is valid only during the call.
+	Scan(ctx context.Context, from, to time.Time, fn func(Event) error) error
+}
+
+// Notification is the alerts one rule just created, for publishing
+// (JetStream subject vigil.alerts.<rule_id>) and webhooks. Manual is set
+// for manual runs, where Kibana fires no actions.
+type Notification struct {
+	Rule   *rule.Rule
+	Alerts []*alerts.Alert
+	Manual bool
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	Clock Clock         // default SystemClock
+	Store *alerts.Store // required
+	// Events is the event log, for manual runs and batch rules; nil: such
+	// runs fail with a clear message.
+	Events EventSource
+	// Notify receives created alerts; it is called with the scheduler's
+	// lock held, so it must not block (queue, then publish).
+	Notify       func(Notification)
+	SpaceID      string // default "default"
+	DefaultIndex string // index of events that name none
+	// MaxSignalsCap is xpack.alerting.rules.run.alerts.max (default 1000).
+	MaxSignalsCap int
+	Exceptions    *detect.ExceptionLists
+}
+
+// Status of an execution, as Kibana's execution log shows it.
+const (
+	StatusSucceeded = "succeeded"
+	StatusWarning   = "warning"
+	StatusFailed    = "failed"
+)
+
+// MaxSignalsMessage is Kibana's warning when max_signals is reached.
+const MaxSignalsMessage = "This rule reached the maximum alert limit for the rule execution. Some alerts were not created."
+
+// Record is one execution in the log.
+type Record struct {
+	ExecutionID string    `json:"execution_id"`
+	RuleID      string    `json:"rule_id"`
+	Type        string    `json:"type"` // scheduled, manual
+	Start       time.Time `json:"start"`
+	// Windows are the execution's time ranges, oldest first (several when
+	// catching up).
+	Windows       []Window `json:"windows"`
+	KibanaWindows int      `json:"kibana_windows"` // what Kibana would run
+	Status        string   `json:"status"`
+	Message       string   `json:"message,omitempty"`
+	DurationMs    int64    `json:"duration_ms"`
+	// EventsScanned: events evaluated for this execution (entered the
+	// log during its period; for manual runs, read back in its window).
+	EventsScanned int64 `json:"events_scanned"`
+	// AlertsCreated counts alert documents (a sequence: shell + building
+	// blocks); GroupsCreated counts them as max_signals does (one per
+	// event or sequence).
+	AlertsCreated int `json:"alerts_created"`
+	GroupsCreated int `json:"groups_created"`
+	// NotCreated: alert groups over max_signals, left for the next
+	// execution (never dropped).
+	NotCreated int `json:"alerts_not_created_max_signals"`
+	Late       int `json:"late"`       // from events older than the windows
+	Duplicates int `json:"duplicates"` // already stored: not created again
+	Suppressed int `json:"suppressed"` // folded into an alert by suppression
+	// Gap is Kibana's remaining gap beyond MaxCatchup intervals. Events
+	// are evaluated continuously from the log, so the gap loses no alert;
+	// it is recorded as Kibana would, for comparison.
+	Gap   *Window `json:"gap,omitempty"`
+	GapMs int64   `json:"gap_ms,omitempty"`
+}
+
+// state is one rule's persisted scheduler state.
+type state struct {
+	PreviousStart time.Time                          `json:"previous_started_at"`
+	PeriodStart   time.Time                          `json:"period_start"`
+	ExecutionID   string                             `json:"execution_id"`
+	Groups        int                                `json:"groups"`
+	Alerts        int                                `json:"alerts"`
+	RangeMs       []int64                            `json:"range_ms"`
+	NotCreated    int                                `json:"not_created"`
+	Duplicates    int                                `json:"duplicates"`
+	Suppressed    int                                `json:"suppressed"`
+	Scanned       int64                              `json:"scanned"`
+	Errors        []string                           `json:"errors,omitempty"`
+	Deferred      []*group                           `json:"deferred,omitempty"`
+	Suppression   map[string]*detect.SuppressedGroup `json:"suppression,omitempty"`
+}
+
+// group is an alert group ready to store: an event alert, or a sequence's
+// shell then building blocks.
+type group struct {
+	RangeMs int64           `json:"range_ms"`
+	Alerts  []*alerts.Alert `json:"alerts"`
+	src     []*detect.Alert // as built, while in memory (suppression reads it)
+}
+
+func sortGroups(gs []*group) {
+	sort.SliceStable(gs, func(i, j int) bool { return gs[i].RangeMs < gs[j].RangeMs })
+}
+
+// Scheduler runs the enabled rules of a rule set. It is safe for
+// concurrent use (one lock: Feed, Tick and the API serialise).
+type Scheduler struct {
+	mu      sync.Mutex
+	opts    Options
+	rules   []*rule.Rule
+	rs      *detect.RuleSet
+	eng     *detect.Engine
+	execs   map[string]*executor
+	emitted []*detect.Alert
+	buf     []byte
+	fed     int64
+	feedErr int64
+}
+
+// New starts a scheduler for rules (the enabled EQL ones run; others are
+// reported). Each rule's state is loaded from the store, so a restarted
+// scheduler resumes where it stopped. Errors name rules that cannot run;
+// the others do.
+func New(rules []*rule.Rule, opts Options) (*Scheduler, []error) {
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.SpaceID == "" {
+		opts.SpaceID = "default"
+	}
+	if opts.Store == nil {
+		return nil, []error{errors.New("schedule: no alert store")}
+	}
+	s := &Scheduler{opts: opts, execs: map[string]*executor{}}
+	errs := s.load(rules)
+	return s, errs
+}
+
+// SetRules replaces the rule set (after an upload or an enable/disable).
+// Executors of rules that stay keep their state; partial sequences in
+// flight restart.
+func (s *Scheduler) SetRules(rules []*rule.Rule) []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load(rules)
+}
+
+// Rules returns all rules, enabled or not.
+func (s *Scheduler) Rules() []*rule.Rule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*rule.Rule(nil), s.rules...)
+}
+
+func enabled(r *rule.Rule) bool { return r.Enabled == nil || *r.Enabled }
+
+func (s *Scheduler) load(rules []*rule.Rule) []error {
+	var errs []error
+	var run []*rule.Rule
+	specs := map[string]Spec{}
+	for _, r := range rules {
+		if !enabled(r) {
+			continue
+		}
+		if r.Type != "eql" {
+			errs = append(errs, fmt.Errorf("rule %s (%s): type %q is not run by Vigil yet", r.RuleID, r.Name, r.Type))
+			continue
+		}
+		sp, err := SpecOf(r, s.opts.MaxSignalsCap)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		specs[r.RuleID] = sp
+		run = append(run, r)
+	}
+	rs, cerrs := detect.CompileWith(run, detect.CompileOptions{Exceptions: s.opts.Exceptions})
+	errs = append(errs, cerrs...)
+	s.rules = append([]*rule.Rule(nil), rules...)
+	s.rs = rs
+	s.eng = rs.NewEngine(detect.Options{
+		DefaultIndex: s.opts.DefaultIndex,
+		SpaceID:      s.opts.SpaceID,
+		Now:          s.opts.Clock.Now(),
+		Emit:         func(a *detect.Alert) { s.emitted = append(s.emitted, a) },
+		ReorderWindowFor: func(r *rule.Rule) time.Duration {
+			return specs[r.RuleID].ExtraLookBack()
+		},
+	})
+	old := s.execs
+	s.execs = map[string]*executor{}
+	now := s.opts.Clock.Now()
+	for _, r := range rs.Rules() {
+		if x := old[r.RuleID]; x != nil {
+			x.r, x.spec = r, specs[r.RuleID]
+			s.execs[r.RuleID] = x
+			continue
+		}
+		x, err := s.newExecutor(r, specs[r.RuleID], now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.execs[r.RuleID] = x
+	}
+	return errs
+}
+
+// Feed evaluates one event as it enters the log: alerts are created at
+// once (within the current execution's max_signals budget). A malformed
+// event is counted and its error returned.
+func (s *Scheduler) Feed(ev Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fed++
+	line := bytes.TrimSpace(ev.Line)
+	if ev.Index != "" && len(line) > 1 && line[0] == '{' && !bytes.Contains(line, []byte(`"_index"`)) {
+		// The engine reads the index from the document: carry the _bulk
+		// action's index into it.
+		s.buf = append(s.buf[:0], `{"_index":`...)
+		s.buf = event.AppendJSONString(s.buf, ev.Index)
+		rest := bytes.TrimSpace(line[1:])
+		if len(rest) > 0 && rest[0] != '}' {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = append(s.buf, rest...)
+		line = s.buf
+	}
+	err := s.eng.Offer(line, eql.Source{ID: ev.ID, Line: int(s.fed)})
+	if err != nil {
+		s.feedErr++
+	}
+	s.dispatch()
+	return err
+}
+
+// dispatch routes the alerts the engine emitted, grouped, to executors.
+func (s *Scheduler) dispatch() {
+	em := s.emitted
+	s.emitted = s.emitted[:0]
+	now := s.opts.Clock.Now()
+	for i := 0; i < len(em); {
+		j := i + 1
+		if em[i].Kind == detect.SequenceAlert {
+			for j < len(em) && em[j].Kind == detect.BuildingBlockAlert && em[j].GroupID == em[i].UUID {
+				j++
+			}
+		}
+		if x := s.execs[em[i].Rule.RuleID]; x != nil {
+			x.offer(em[i:j], now)
+		}
+		i = j
+	}
+	clear(em)
+}
+
+// Tick runs the executions that are due at the clock's time and returns
+// their records.
+func (s *Scheduler) Tick(ctx context.Context) []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opts.Clock.Now()
+	var out []Record
+	ids := make([]string, 0, len(s.execs))
+	for id := range s.execs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		x := s.execs[id]
+		if x.st.PreviousStart.IsZero() || !now.Before(x.st.PreviousStart.Add(x.spec.Interval)) {
+			out = append(out, x.execute(ctx, now))
+		}
+	}
+	return out
+}
+
+// NextDue is when the next execution is due (zero: one is due now).
+func (s *Scheduler) NextDue() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next time.Time
+	for _, x := range s.execs {
+		if x.st.PreviousStart.IsZero() {
+			return time.Time{}
+		}
+		if due := x.st.PreviousStart.Add(x.spec.Interval); next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	return next
+}
+
+// Loop ticks until ctx ends: at every due time, checking at least every
+// poll (for rule changes). The server runs it on a goroutine.
+func (s *Scheduler) Loop(ctx context.Context, poll time.Duration) {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		s.Tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close saves every rule's state.
+func (s *Scheduler) Close(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, x := range s.execs {
+		x.st.Scanned = s.fed - x.scannedBase
+		if err := x.save(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the scheduler's feed counters.
+type Stats struct {
+	Fed, Malformed int64
+	Engine         detect.Stats
+}
+
+// Stats returns the feed counters.
+func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Fed: s.fed, Malformed: s.feedErr, Engine: s.eng.Stats()}
+}
+
+// executor is one rule's schedule state.
+type executor struct {
+	s           *Scheduler
+	r           *rule.Rule
+	spec        Spec
+	supp        *detect.Suppressor
+	batch       bool
+	rangePath   *event.Path
+	fallback    bool
+	st          state
+	scannedBase int64 // s.fed when the open period's count was restored
+}
+
+func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor, error) {
+	x := &executor{s: s, r: r, spec: sp, scannedBase: s.fed}
+	cfg, err := detect.ParseSuppression(r.AlertSuppression)
+	if err != nil {
+		return nil, fmt.Errorf("rule %s (%s): %w", r.RuleID, r.Name, err)
+	}
+	if cfg != nil {
+		x.supp = detect.NewSuppressor(*cfg)
+	}
+	x.batch = needsAllEvents(r)
+	field := "@timestamp"
+	if r.TimestampOverride != "" {
+		field = r.TimestampOverride
+		x.fallback = !r.TimestampOverrideFallbackDisabled
+	}
+	x.rangePath = event.CompilePath(field)
+	b, err := s.opts.Store.LoadState(context.Background(), r.RuleID)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		if err := json.Unmarshal(b, &x.st); err != nil {
+			return nil, fmt.Errorf("rule %s: saved scheduler state: %w", r.RuleID, err)
+		}
+		// The open period's scan count continues from what was saved.
+		x.scannedBase = s.fed - x.st.Scanned
+		if x.supp != nil {
+			x.supp.Restore(x.st.Suppression)
+		}
+	} else {
+		x.st.PeriodStart = now
+		x.st.ExecutionID = executionID(r.RuleID, now, "scheduled")
+	}
+	return x, nil
+}
+
+// needsAllEvents: queries whose results need every event of a window
+// first cannot stream (eql.Runner.Stream); they run per execution over
+// the event log instead.
+func needsAllEvents(r *rule.Rule) bool {
+	q, err := eql.Parse(r.Query)
+	if err != nil {
+		return false
+	}
+	if len(q.Pipes) > 0 || q.Kind == eql.SampleQuery {
+		return true
+	}
+	if q.Kind == eql.SequenceQuery {
+		for _, t := range q.Sequence.Terms {
+			if t.Missing {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func executionID(ruleID string, t time.Time, typ string) string {
+	sum := sha256.Sum256([]byte(ruleID + "\x00" + t.UTC().Format(time.RFC3339Nano) + "\x00" + typ))
+	h := hex.EncodeToString(sum[:16])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// rangeTime is the time Kibana's range filter sees: timestamp_override,
+// else (with fallback, when the field is absent) @timestamp.
+func (x *executor) rangeTime(g []*detect.Alert) (int64, bool) {
+	a := g[0]
+	if len(g) > 1 {
+		a = g[1] // a sequence: its first event
+	}
+	// The alert's own @timestamp is its creation time: the event's is
+	// OriginalTime. An override field is copied from the event.
+	field := x.rangePath.Name()
+	if field != "@timestamp" {
+		if s := a.Field(field); s != "" {
+			ms, ok := schema.ParseDate(s, nil)
+			return ms, ok
+		}
+		if !x.fallback {
+			return 0, false
+		}
+	}
+	if !a.OriginalTime.IsZero() {
+		return a.OriginalTime.UnixMilli(), true
+	}
+	return 0, false
+}
+
+// convert renders detect alerts for the store.
+func convert(g []*detect.Alert, now time.Time) []*alerts.Alert {
+	out := make([]*alerts.Alert, len(g))
+	for i, a := range g {
+		ts := a.OriginalTime
+		if ts.IsZero() {
+			ts = now
+		}
+		out[i] = &alerts.Alert{
+			UUID: a.UUID, RuleID: a.Rule.RuleID, Severity: a.Severity, Host: a.Field("host.name"),
+			Timestamp: ts, Created: now, Kind: a.Kind.String(), BuildingBlock: a.BuildingBlock,
+			GroupID: a.GroupID, Doc: a.JSON(),
+		}
+	}
+	return out
+}
+
+// offer takes one alert group found by continuous evaluation.
+func (x *executor) offer(g []*detect.Alert, now time.Time) {
+	ctx := context.Background()
+	lead := g[0]
+	have, err := x.s.opts.Store.Exists(ctx, []string{lead.UUID})
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	if have[lead.UUID] || x.isDeferred(lead.UUID) {
+		x.st.Duplicates++
+		x.saveQuiet(ctx)
+		return
+	}
+	rangeMs, ok := x.rangeTime(g)
+	if !ok {
+		rangeMs = now.UnixMilli()
+	}
+	if x.supp != nil {
+		d, err := x.supp.Offer(g, now)
+		if err != nil {
+			x.fail(err)
+			return
+		}
+		if d.Duplicate {
+			x.st.Duplicates++
+			x.saveQuiet(ctx)
+			return
+		}
+		if d.Suppressed {
+			x.st.Suppressed++
+			x.applySuppression(ctx, d, now)
+			x.saveQuiet(ctx)
+			return
+		}
+	}
+	gr := &group{RangeMs: rangeMs, Alerts: convert(g, now)}
+	if x.st.Groups < x.spec.MaxSignals {
+		x.create(ctx, gr, now, "scheduled")
+	} else {
+		x.st.NotCreated++
+		x.defer1(gr)
+	}
+	x.saveQuiet(ctx)
+}
+
+func (x *executor) isDeferred(uuid string) bool {
+	for _, d := range x.st.Deferred {
+		if d.Alerts[0].UUID == uuid {
+			return true
+		}
+	}
+	return false
+}
+
+// defer1 queues a group in range-time order (the earliest are created
+// first, as Kibana keeps the earliest matches).
+func (x *executor) defer1(g *group) {
+	i := sort.Search(len(x.st.Deferred), func(i int) bool { return x.st.Deferred[i].RangeMs > g.RangeMs })
+	x.st.Deferred = append(x.st.Deferred, nil)
+	copy(x.st.Deferred[i+1:], x.st.Deferred[i:])
+	x.st.Deferred[i] = g
+}
+
+func (x *executor) applySuppression(ctx context.Context, d detect.Decision, now time.Time) {
+	fields := []alerts.Field{
+		{Key: "kibana.alert.suppression.docs_count", Value: d.DocsCount},
+		{Key: "kibana.alert.suppression.end", Value: d.End.UTC().Format("2006-01-02T15:04:05.000Z")},
+		{Key: "kibana.alert.last_detected", Value: now.UTC().Format("2006-01-02T15:04:05.000Z")},
+	}
+	err := x.s.opts.Store.UpdateFields(ctx, d.Into, fields)
+	if errors.Is(err, alerts.ErrNotFound) {
+		// The alert it folds into is still deferred: update it there.
+		for _, g := range x.st.Deferred {
+			if g.Alerts[0].UUID == d.Into {
+				g.Alerts[0].Doc, err = alerts.SetFields(g.Alerts[0].Doc, fields)
+				break
+			}
+		}
+	}
+	if err != nil {
+		x.fail(err)
+	}
+}
+
+func (x *executor) fail(err error) {
+	if len(x.st.Errors) < 20 {
+		x.st.Errors = append(x.st.Errors, err.Error())
+	}
+}
+
+// create stores a group now, as part of the open execution.
+func (x *executor) create(ctx context.Context, g *group, now time.Time, typ string) bool {
+	ts := now.UTC().Format("2006-01-02T15:04:05.000Z")
+	for _, a := range g.Alerts {
+		doc, err := alerts.SetFields(a.Doc, []alerts.Field{
+			{Key: "@timestamp", Value: ts},
+			{Key: "kibana.alert.start", Value: ts},
+			{Key: "kibana.alert.last_detected", Value: ts},
+			{Key: "kibana.alert.intended_timestamp", Value: ts},
+			{Key: "kibana.alert.rule.execution.uuid", Value: x.st.ExecutionID},
+			{Key: "kibana.alert.rule.execution.type", Value: typ},
+		})
+		if err != nil {
+			x.fail(err)
+			return false
+		}
+		a.Doc, a.Created = doc, now
+	}
+	isNew, err := x.s.opts.Store.Insert(ctx, g.Alerts)
+	if err != nil {
+		// Kept for the next execution: an alert is never lost to a
+		// store error.
+		x.fail(err)
+		x.defer1(g)
+		return false
+	}
+	if !isNew[0] {
+		x.st.Duplicates++
+		return true
+	}
+	var created []*alerts.Alert
+	for i, a := range g.Alerts {
+		if isNew[i] {
+			created = append(created, a)
+		}
+	}
+	x.st.Groups++
+	x.st.Alerts += len(created)
+	x.st.RangeMs = append(x.st.RangeMs, g.RangeMs)
+	if x.s.opts.Notify != nil && len(created) > 0 {
+		x.s.opts.Notify(Notification{Rule: x.r, Alerts: created, Manual: typ == "manual"})
+	}
+	return true
+}
+
+// drain creates deferred groups while the budget allows.
+func (x *executor) drain(ctx context.Context, budget int, now time.Time) {
+	for len(x.st.Deferred) > 0 && x.st.Groups < budget {
+		g := x.st.Deferred[0]
+		x.st.Deferred = x.st.Deferred[1:]
+		if !x.create(ctx, g, now, "scheduled") {
+			break
+		}
+	}
+}
+
+// execute closes the open execution at startedAt and opens the next.
+func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
+	t0 := time.Now()
+	plan := PlanExecution(x.spec, startedAt, x.st.PreviousStart)
+	rec := Record{
+		ExecutionID: x.st.ExecutionID, RuleID: x.r.RuleID, Type: "scheduled", Start: startedAt,
+		Windows: plan.Windows, KibanaWindows: plan.KibanaWindows, Gap: plan.Gap,
+	}
+	if plan.Gap != nil {
+		rec.GapMs = plan.Gap.To.Sub(plan.Gap.From).Milliseconds()
+	}
+	if x.batch {
+		x.runBatch(ctx, plan.Windows, startedAt, &rec)
+	}
+	// Each window has a max_signals budget: deferred groups fill what the
+	// period left of it.
+	budget := len(plan.Windows) * x.spec.MaxSignals
+	x.drain(ctx, budget, startedAt)
+	first := plan.Windows[0].From.UnixMilli()
+	for _, ms := range x.st.RangeMs {
+		if ms < first {
+			rec.Late++
+		}
+	}
+	rec.EventsScanned += x.s.fed - x.scannedBase
+	rec.AlertsCreated += x.st.Alerts
+	rec.GroupsCreated += x.st.Groups
+	rec.NotCreated = len(x.st.Deferred)
+	rec.Duplicates += x.st.Duplicates
+	rec.Suppressed += x.st.Suppressed
+	var msgs []string
+	rec.Status = StatusSucceeded
+	if rec.NotCreated > 0 {
+		rec.Status = StatusWarning
+		msgs = append(msgs, MaxSignalsMessage)
+	}
+	if x.spec.Capped {
+		rec.Status = StatusWarning
+		msgs = append(msgs, fmt.Sprintf("max_signals %d is above the limit of %d alerts per run: %d applies", x.r.MaxSignals, x.capOrDefault(), x.spec.MaxSignals))
+	}
+	if len(x.st.Errors) > 0 {
+		rec.Status = StatusFailed
+		msgs = append(msgs, x.st.Errors...)
+	}
+	rec.Message = strings.Join(msgs, " ")
+	rec.DurationMs = time.Since(t0).Milliseconds()
+	if _, err := x.s.opts.Store.AddExecution(ctx, x.r.RuleID, startedAt, rec); err != nil {
+		rec.Status, rec.Message = StatusFailed, strings.TrimSpace(rec.Message+" "+err.Error())
+	}
+	// The next execution's period starts now.
+	deferred := x.st.Deferred
+	x.st = state{PreviousStart: startedAt, PeriodStart: startedAt, ExecutionID: executionID(x.r.RuleID, startedAt, "scheduled"), Deferred: deferred}
+	x.scannedBase = x.s.fed
+	if x.supp != nil {
+		x.supp.Reset()
+	}
+	x.drain(ctx, x.spec.MaxSignals, startedAt)
+	x.saveQuiet(ctx)
+	return rec
+}
+
+func (x *executor) capOrDefault() int {
+	if x.s.opts.MaxSignalsCap > 0 {
+		return x.s.opts.MaxSignalsCap
+	}
+	return DefaultMaxSignalsCap
+}
+
+func (x *executor) save(ctx context.Context) error {
+	if x.supp != nil {
+		x.st.Suppression = x.supp.Groups()
+	}
+	x.st.Scanned = x.s.fed - x.scannedBase
+	b, err := json.Marshal(&x.st)
+	if err != nil {
+		return err
+	}
+	return x.s.opts.Store.SaveState(ctx, x.r.RuleID, b)
+}
+
+func (x *executor) saveQuiet(ctx context.Context) {
+	if err := x.save(ctx); err != nil {
+		x.fail(err)
+	}
+}
