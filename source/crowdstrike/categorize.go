@@ -22,65 +22,99 @@ var (
 	lib     = []string{"library"}
 	start   = []string{"start"}
 	end     = []string{"end"}
-	info    = []string{"info"}
 	change  = []string{"change"}
 )
 
-// table is categorize.yml's params for the event_simpleNames this package
-// maps. Entries marked "read" were read in the pipeline (or its expected
-// fixture, for ProcessRollup2); the others were not found in the parts read
-// and follow ECS's categorisation of the same kind of event (to be
-// verified against categorize.yml).
+// table holds categorize.yml's params (read in the integration's
+// pipeline) for the event_simpleNames of the kinds this package maps:
+// process, network, DNS, file, registry, library, user and logon events.
+// Names not listed get what the pipeline gives them: nothing, apart from
+// category file for names ending in "Written".
 var table = map[string]category{
-	"ProcessRollup2":                       c(proc, start, "event", "success"),                           // read (expected fixture)
-	"SyntheticProcessRollup2":              c(proc, start, "event", "success"),                           // read
-	"WmiCreateProcess":                     c(proc, start, "event", "success"),                           // read
-	"CreateProcessArgs":                    c(proc, start, "state", "success"),                           // read
-	"EndOfProcess":                         c(proc, end, "event", "success"),                             // read
-	"TerminateProcess":                     c(proc, end, "event", "success"),                             // read
-	"AbnormalTerminationNotification":      c(proc, end, "event", "success"),                             // read
-	"UserAccountCreated":                   c(iam, []string{"creation"}, "event", "success"),             // read
-	"UserAccountAddedToGroup":              c(iam, []string{"change", "group"}, "event", "success"),      // read
-	"AsepKeyUpdate":                        c(reg, change, "event", "success"),                           // read
-	"AsepValueUpdate":                      c(reg, change, "event", "success"),                           // read
-	"ActiveDirectoryAccountCreated":        c([]string{"iam"}, []string{"creation"}, "event", "success"), // read
-	"ActiveDirectoryAuthentication":        c(auth, start, "event", "success"),                           // read
-	"ActiveDirectoryAuthenticationFailure": c(auth, start, "event", "failure"),                           // read
-	"DnsRequest":                           c(network, []string{"protocol", "info"}, "event", "success"),
-	"SuspiciousDnsRequest":                 c(network, []string{"protocol", "info"}, "event", "success"),
-	"NetworkConnectIP4":                    c(network, []string{"connection", "start"}, "event", "success"),
-	"NetworkConnectIP6":                    c(network, []string{"connection", "start"}, "event", "success"),
-	"NetworkReceiveAcceptIP4":              c(network, []string{"connection", "start"}, "event", "success"),
-	"NetworkReceiveAcceptIP6":              c(network, []string{"connection", "start"}, "event", "success"),
-	"NetworkListenIP4":                     c(network, start, "event", "success"),
-	"NetworkListenIP6":                     c(network, start, "event", "success"),
+	// Process.
+	"ProcessRollup2":                  c(proc, start, "event", "success"),
+	"SyntheticProcessRollup2":         c(proc, start, "event", "success"),
+	"ProcessRollup":                   c(proc, start, "event", "success"),
+	"WmiCreateProcess":                c(proc, start, "event", "success"),
+	"CreateProcessArgs":               c(proc, start, "state", "success"),
+	"FlashThreadCreateProcess":        c(proc, start, "event", "success"),
+	"EndOfProcess":                    c(proc, end, "event", "success"),
+	"TerminateProcess":                c(proc, end, "event", "success"),
+	"AbnormalTerminationNotification": c(proc, end, "event", "success"),
+	"ProcessSelfDeleted":              c(proc, end, "event", "success"),
+	"ServiceStarted":                  c(proc, start, "event", "success"),
+	"ServiceStopped":                  c(proc, end, "event", "success"),
+	"HostedServiceStarted":            c(proc, start, "event", "success"),
+	"HostedServiceStopped":            c(proc, end, "event", "success"),
+	"ProcessInjection":                c(proc, change, "event", "success"),
+	"InjectedThread":                  c(proc, change, "event", "success"),
+	"DllInjection":                    c(proc, change, "event", "success"),
+	// Network.
+	"NetworkConnectIP4":       c(network, []string{"start", "connection"}, "event", "unknown"),
+	"NetworkConnectIP6":       c(network, []string{"start", "connection"}, "event", "unknown"),
+	"NetworkCloseIP4":         c(network, []string{"end", "connection"}, "event", "unknown"),
+	"NetworkCloseIP6":         c(network, []string{"end", "connection"}, "event", "unknown"),
+	"NetworkListenIP4":        c(network, start, "event", "success"),
+	"NetworkListenIP6":        c(network, start, "event", "success"),
+	"NetworkReceiveAcceptIP4": c(network, []string{"allowed", "access", "connection"}, "event", "unknown"),
+	"NetworkReceiveAcceptIP6": c(network, []string{"allowed", "access", "connection"}, "event", "unknown"),
+	"RawBindIP4":              c(network, []string{"start", "connection"}, "event", "success"),
+	"RawBindIP6":              c(network, []string{"start", "connection"}, "event", "success"),
+	// DNS.
+	"DnsRequest":        c(network, []string{"protocol"}, "event", "success"),
+	"DnsRequestResult":  c(network, []string{"protocol", "info"}, "event", "unknown"),
+	"DnsRequestBlocked": c(network, []string{"protocol", "denied"}, "event", "unknown"),
+	// File.
+	"FileCreateInfo":       c(file, []string{"creation"}, "event", "success"),
+	"FileOpenInfo":         c(file, []string{"access"}, "event", "success"),
+	"FileDeleteInfo":       c(file, []string{"deletion"}, "event", "success"),
+	"FileDeleted":          c(file, []string{"deletion"}, "event", "success"),
+	"FileRenameInfo":       c(file, change, "event", "success"),
+	"FileContentsChanged":  c(file, change, "event", "success"),
+	"ExecutableDeleted":    c(file, []string{"deletion"}, "event", "success"),
+	"NewExecutableRenamed": c(file, change, "event", "success"),
+	"NewExecutableWritten": c(file, []string{"creation"}, "event", "success"),
+	"NewScriptWritten":     c(file, []string{"creation"}, "event", "success"),
+	"DirectoryCreate":      c(file, []string{"creation"}, "event", "success"),
+	// Registry.
+	"AsepKeyUpdate":              c(reg, change, "event", "success"),
+	"AsepValueUpdate":            c(reg, change, "event", "success"),
+	"RegGenericKeyUpdate":        c(reg, change, "event", "success"),
+	"RegGenericValueUpdate":      c(reg, change, "event", "success"),
+	"RegSystemConfigKeyUpdate":   c(reg, change, "event", "success"),
+	"RegSystemConfigValueUpdate": c([]string{"registry", "host", "configuration"}, change, "event", "success"),
+	"RegCrowdstrikeKeyUpdate":    c(reg, change, "event", "success"),
+	"RegCrowdstrikeValueUpdate":  c(reg, change, "event", "success"),
+	"UnclassifiedRegValueUpdate": c(reg, change, "event", "success"),
+	// Libraries.
+	"ImageHash":          c(lib, start, "event", "success"),
+	"SharedObjectLoaded": c(lib, start, "event", "success"),
+	"UnsignedModuleLoad": c(lib, start, "event", "success"),
+	// Users and logons.
+	"UserAccountCreated":                   c(iam, []string{"creation"}, "event", "success"),
+	"UserAccountDeleted":                   c(iam, []string{"deletion"}, "event", "success"),
+	"UserAccountAddedToGroup":              c(iam, []string{"change", "group"}, "event", "success"),
+	"UserAccountRemovedFromGroup":          c(iam, []string{"change"}, "event", "success"),
+	"UserGroupCreated":                     c(iam, []string{"creation", "group"}, "event", "success"),
 	"UserLogon":                            c(auth, start, "event", "success"),
 	"UserLogonFailed":                      c(auth, start, "event", "failure"),
 	"UserLogonFailed2":                     c(auth, start, "event", "failure"),
 	"UserLogoff":                           c(auth, end, "event", "success"),
-	"RegGenericValueUpdate":                c(reg, change, "event", "success"),
-	"RegSystemConfigValueUpdate":           c(reg, change, "event", "success"),
-	"RegKeySecurityDecreased":              c(reg, change, "event", "success"),
-	"RegValueDelete":                       c(reg, []string{"deletion"}, "event", "success"),
-	"RegKeyDelete":                         c(reg, []string{"deletion"}, "event", "success"),
-	"FileOpenInfo":                         c(file, []string{"access"}, "event", "success"),
-	"FileDeleteInfo":                       c(file, []string{"deletion"}, "event", "success"),
-	"FileRenameInfo":                       c(file, change, "event", "success"),
-	"NewExecutableRenamed":                 c(file, change, "event", "success"),
-	"ClassifiedModuleLoad":                 c(lib, start, "event", "success"),
-	"ImageHash":                            c(lib, info, "event", "success"),
-	"ServiceStarted":                       c(proc, start, "event", "success"),
+	"SSHClientAuthenticated":               c([]string{"authentication", "network"}, start, "event", "success"),
+	"ActiveDirectoryAccountCreated":        c([]string{"iam"}, []string{"creation"}, "event", "success"),
+	"ActiveDirectoryAuthentication":        c(auth, start, "event", "success"),
+	"ActiveDirectoryAuthenticationFailure": c(auth, start, "event", "failure"),
 }
 
-// categorize returns the table entry of an event_simpleName. Names the
-// table lacks get kind "event" only; names ending in "Written" are file
-// creations (the pipeline's first processor sets category file for them).
+// categorize returns the table entry of an event_simpleName. The
+// pipeline's first processor sets category file for names ending in
+// "Written" (the table then overrides it when it has the name).
 func categorize(name string) category {
 	if e, ok := table[name]; ok {
 		return e
 	}
 	if strings.HasSuffix(name, "Written") {
-		return c(file, []string{"creation"}, "event", "success")
+		return category{category: file}
 	}
-	return category{kind: "event"}
+	return category{}
 }

@@ -173,7 +173,7 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	if len(cat.typ) > 0 {
 		ev.SetList("type", cat.typ)
 	}
-	ev.Set("kind", cat.kind)
+	ev.Str("kind", cat.kind)
 	if cat.outcome != "" {
 		ev.Set("outcome", cat.outcome)
 	}
