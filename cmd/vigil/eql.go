@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,12 +118,16 @@ type stats struct {
 
 // stderrSink writes diagnostics to stderr, clearing the progress bar first
 // so that lines do not land in the middle of it.
+// Safe for use by several goroutines (hunt's workers report bad lines).
 type stderrSink struct {
 	e   *env
 	bar *progress.Bar
+	mu  sync.Mutex
 }
 
 func (s *stderrSink) printf(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.bar.Clear()
 	fmt.Fprintf(s.e.stderr, format, args...)
 }

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigilsec/vigil/detect"
+	"github.com/vigilsec/vigil/eql"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/schema"
 	"github.com/vigilsec/vigil/source"
@@ -33,6 +36,7 @@ type huntFlags struct {
 	reorderWindow  time.Duration
 	stats          bool
 	source         string
+	workers        int
 }
 
 func newHuntCmd(e *env) *cobra.Command {
@@ -81,6 +85,7 @@ Exit status: 0 the hunt ran; 1 it ran, but some input or rule was malformed
 	fl.StringVar(&f.rejects, "rejects", "", "write malformed events to `FILE` as file:line: reason, then the raw line")
 	fl.BoolVar(&f.buildingBlocks, "building-blocks", false, "show building-block alerts in table and csv output")
 	fl.DurationVar(&f.reorderWindow, "reorder-window", 15*time.Minute, "sequences: reorder events arriving up to this much (event time) out of order; 0: exact")
+	fl.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "evaluate the rules on `N` cores (rules are shared out; output is the same for any N)")
 	fl.BoolVar(&f.stats, "stats", false, "print the summary on stderr even when it is not a terminal")
 	fl.StringVar(&f.source, "source", "", sourceFlagHelp())
 	return c
@@ -143,20 +148,6 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		sink.printf("%s\n", le.Detail())
 		problems++
 	}
-	rs, cerrs := detect.Compile(res.Rules)
-	for _, ce := range cerrs {
-		var le *rule.LoadError
-		if errors.As(ce, &le) {
-			sink.printf("%s\n", le.Detail())
-		} else {
-			sink.printf("%v\n", ce)
-		}
-		problems++
-	}
-	if len(rs.Rules()) == 0 {
-		return usageErrorf("hunt: no runnable rule (EQL) among %d loaded", len(res.Rules))
-	}
-
 	// Outputs.
 	out := e.stdout
 	var outFile *os.File
@@ -167,15 +158,16 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		defer outFile.Close()
 		out = outFile
 	}
-	var rejects *bufio.Writer
+	var rejects io.Writer // written by the reader and the workers' collector
 	if f.rejects != "" {
 		rf, err := os.Create(f.rejects)
 		if err != nil {
 			return usageErrorf("hunt: --rejects: %v", err)
 		}
 		defer rf.Close()
-		rejects = bufio.NewWriter(rf)
-		defer rejects.Flush()
+		bw := bufio.NewWriter(rf)
+		defer bw.Flush()
+		rejects = &syncWriter{w: bw}
 	}
 
 	// Inputs.
@@ -211,14 +203,36 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 			views = append(views, viewOf(a))
 		}
 	}
-	eng := rs.NewEngine(detect.Options{DefaultIndex: f.index, From: from, To: to, ReorderWindow: f.reorderWindow, Now: start.UTC(), Emit: emit})
+	bad := func(file string, line []byte, src eql.Source, err error) {
+		sink.printf("%s:%d: %v\n", file, src.Line, err)
+		if rejects != nil {
+			fmt.Fprintf(rejects, "%s:%d: %v\n%s\n", file, src.Line, err, line)
+		}
+	}
+	eng, cerrs := detect.NewParallel(res.Rules, f.workers, detect.Options{DefaultIndex: f.index, From: from, To: to, ReorderWindow: f.reorderWindow, Now: start.UTC(), Emit: emit}, bad)
+	for _, ce := range cerrs {
+		var le *rule.LoadError
+		if errors.As(ce, &le) {
+			sink.printf("%s\n", le.Detail())
+		} else {
+			sink.printf("%v\n", ce)
+		}
+		problems++
+	}
+	nRules := len(eng.Rules())
+	if nRules == 0 {
+		eng.Finish()
+		return usageErrorf("hunt: no runnable rule (EQL) among %d loaded", len(res.Rules))
+	}
 	for _, rd := range readers {
 		huntScan(eng, rd, sink, &st, rejects, st.bytes)
 		st.files += rd.Files()
 		st.skippedFiles += rd.SkippedFiles()
 		st.bytes += rd.BytesRead()
 	}
-	_, ferr := eng.Finish()
+	ferr := eng.Finish()
+	es := eng.Stats()
+	st.malformed += es.Malformed
 	sink.bar.Clear()
 	for _, rd := range readers {
 		rd.Close()
@@ -243,7 +257,7 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("hunt: writing alerts: %v", err)}
 	}
 	if f.stats || stderrTTY {
-		printHuntSummary(sink, &st, eng.Stats(), tally, len(rs.Rules()), time.Since(start))
+		printHuntSummary(sink, &st, es, tally, nRules, time.Since(start))
 	}
 	if problems > 0 || st.malformed > 0 || st.unreadable > 0 {
 		return &exitError{code: exitInput}
@@ -267,8 +281,23 @@ func (t *alertTally) add(a *detect.Alert) {
 	t.bySev[a.Severity]++
 }
 
-func huntScan(eng *detect.Engine, rd *source.Reader, sink *stderrSink, st *stats, rejects *bufio.Writer, done int64) {
-	eachRecord(rd, sink, st, rejects, done, eng.Offer)
+func huntScan(eng *detect.Parallel, rd *source.Reader, sink *stderrSink, st *stats, rejects io.Writer, done int64) {
+	eachRecord(rd, sink, st, rejects, done, func(line []byte, src eql.Source) error {
+		eng.Offer(rd.File(), line, src) // malformed lines are reported by the workers' collector
+		return nil
+	})
+}
+
+// syncWriter serialises writes from several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // alertView is what the table and csv show of an alert.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -75,7 +74,7 @@ func checkSource(cmd, name string) error {
 // from, for eql and hunt alike: progress, counts, and bad input reported as
 // file:line (also to rejects, when given) without stopping. fn returns an
 // error for a malformed record. done is the byte count of earlier inputs.
-func eachRecord(rd *source.Reader, sink *stderrSink, st *stats, rejects *bufio.Writer, done int64, fn func(line []byte, src eql.Source) error) {
+func eachRecord(rd *source.Reader, sink *stderrSink, st *stats, rejects io.Writer, done int64, fn func(line []byte, src eql.Source) error) {
 	rd.OnError = func(err *source.Error) {
 		sink.printf("%v\n", err)
 		if rejects != nil {

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Bar is a progress bar written to a terminal. The zero value is not usable;
 // a nil *Bar is, and does nothing, so callers need not check whether they
-// have one.
+// have one. Its methods may be called from several goroutines.
 type Bar struct {
+	mu sync.Mutex
+
 	// Interval is the minimum time between redraws.
 	Interval time.Duration
 	// Width is the width of the bar itself in cells.
@@ -43,6 +46,12 @@ func (b *Bar) Update(done int64) {
 	if b == nil {
 		return
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.update(done)
+}
+
+func (b *Bar) update(done int64) {
 	b.done = done
 	t := b.now()
 	if t.Sub(b.last) < b.Interval {
@@ -58,8 +67,10 @@ func (b *Bar) UpdateEvents(done, events int64) {
 	if b == nil {
 		return
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.events = events
-	b.Update(done)
+	b.update(done)
 }
 
 func (b *Bar) draw(t time.Time) {
@@ -89,7 +100,12 @@ func (b *Bar) draw(t time.Time) {
 // Clear erases the bar if it is shown; the next Update draws it again. Call
 // it before writing anything else to the terminal, and at the end.
 func (b *Bar) Clear() {
-	if b == nil || !b.visible {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.visible {
 		return
 	}
 	io.WriteString(b.w, "\r\x1b[K")

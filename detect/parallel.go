@@ -1,0 +1,328 @@
+package detect
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/rule"
+)
+
+// Parallel runs a rule set on several cores. The rules are dealt
+// round-robin to one Engine per worker, and every worker sees every line:
+// sequences keep their whole state in one engine, nothing is shared
+// between goroutines but the batches of lines, and the alerts are emitted
+// in exactly the order one Engine would emit them (by line, then rule
+// order; at the end, by Finish's order). The cost is that each worker
+// scans every line for its own rules' literals.
+type Parallel struct {
+	engines []*Engine
+	global  map[*rule.Rule]int // rule -> position in the rule order
+	emit    func(*Alert)
+	onError func(file string, line []byte, src eql.Source, err error)
+
+	cur     *pbatch
+	work    []chan *pbatch
+	ordered chan *pbatch // submitted batches, in order, for the collector
+	free    chan *pbatch
+	wg      sync.WaitGroup // workers
+	cdone   chan struct{}  // the collector has drained ordered
+
+	lines, skipped, malformed int64
+	cnt                       []int32 // the collector's per-item counters
+	finished                  bool
+}
+
+// pbatch is a run of lines offered to every worker.
+type pbatch struct {
+	buf   []byte
+	items []pitem
+	// Filled by the workers (one slice each), read by the collector once
+	// all are done.
+	alerts [][]keyedAlert
+	errs   [][]error // per worker, per item: the line's parse error
+	skips  [][]int32 // per worker, the items none of its rules could match
+	done   sync.WaitGroup
+}
+
+type pitem struct {
+	file     string
+	off, end int
+	src      eql.Source
+}
+
+type keyedAlert struct {
+	a         *Alert
+	item      int
+	rule, seq int
+}
+
+const (
+	batchLines = 256
+	batchBytes = 1 << 20
+	inFlight   = 4 // batches queued per worker: bounds memory
+)
+
+// NewParallel compiles rules into workers rule sets (workers <= 1: one)
+// and starts their engines. opts.Emit receives every alert, on one
+// goroutine; onError receives malformed lines (file, line, position).
+func NewParallel(rules []*rule.Rule, workers int, opts Options, onError func(file string, line []byte, src eql.Source, err error)) (*Parallel, []error) {
+	workers = max(workers, 1)
+	var eqlRules []*rule.Rule
+	var others []*rule.Rule
+	for _, r := range rules {
+		if r.Type == "eql" {
+			eqlRules = append(eqlRules, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	workers = min(workers, max(len(eqlRules), 1))
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	p := &Parallel{global: map[*rule.Rule]int{}, emit: opts.Emit, onError: onError,
+		ordered: make(chan *pbatch, inFlight*workers), free: make(chan *pbatch, inFlight*workers+2), cdone: make(chan struct{})}
+	var errs []error
+	for w := range workers {
+		var part []*rule.Rule
+		if w == 0 {
+			part = append(part, others...) // counted as skipped once
+		}
+		for i := w; i < len(eqlRules); i += workers {
+			part = append(part, eqlRules[i])
+		}
+		rs, cerrs := Compile(part)
+		errs = append(errs, cerrs...)
+		wo := opts
+		// Workers always stream (their Emit is replaced in worker), and
+		// share one creation time.
+		wo.Emit = func(*Alert) {}
+		p.engines = append(p.engines, rs.NewEngine(wo))
+	}
+	for i, r := range eqlRules {
+		p.global[r] = i
+	}
+	for w, e := range p.engines {
+		ch := make(chan *pbatch, inFlight)
+		p.work = append(p.work, ch)
+		p.wg.Add(1)
+		go p.worker(w, e, ch)
+	}
+	go p.collect()
+	return p, errs
+}
+
+// Rules returns the compiled rules of every worker.
+func (p *Parallel) Rules() []*rule.Rule {
+	var out []*rule.Rule
+	for _, e := range p.engines {
+		out = append(out, e.rs.Rules()...)
+	}
+	return out
+}
+
+// Skipped counts the rules left out, by type.
+func (p *Parallel) Skipped() map[string]int { return p.engines[0].rs.Skipped() }
+
+// Offer queues one line; file names it in errors. The line is copied.
+func (p *Parallel) Offer(file string, line []byte, src eql.Source) {
+	b := p.cur
+	if b == nil {
+		select {
+		case b = <-p.free:
+		default:
+			n := len(p.engines)
+			b = &pbatch{alerts: make([][]keyedAlert, n), errs: make([][]error, n), skips: make([][]int32, n)}
+		}
+		p.cur = b
+	}
+	off := len(b.buf)
+	b.buf = append(b.buf, line...)
+	b.items = append(b.items, pitem{file: file, off: off, end: len(b.buf), src: src})
+	if len(b.items) >= batchLines || len(b.buf) >= batchBytes {
+		p.submit()
+	}
+}
+
+func (p *Parallel) submit() {
+	b := p.cur
+	if b == nil {
+		return
+	}
+	p.cur = nil
+	b.done.Add(len(p.engines))
+	p.ordered <- b
+	for _, ch := range p.work {
+		ch <- b
+	}
+}
+
+func (p *Parallel) worker(w int, e *Engine, ch chan *pbatch) {
+	defer p.wg.Done()
+	var b *pbatch
+	item, seq := 0, 0
+	e.opts.Emit = func(a *Alert) {
+		b.alerts[w] = append(b.alerts[w], keyedAlert{a: a, item: item, rule: p.global[a.Rule], seq: seq})
+		seq++
+	}
+	for b = range ch {
+		errs := b.errs[w][:0]
+		for i := range b.items {
+			it := &b.items[i]
+			item = i
+			before := e.stats.Skipped
+			errs = append(errs, e.Offer(b.buf[it.off:it.end], it.src))
+			if e.stats.Skipped != before {
+				b.skips[w] = append(b.skips[w], int32(i))
+			}
+		}
+		b.errs[w] = errs
+		b.done.Done()
+	}
+}
+
+func (p *Parallel) collect() {
+	defer close(p.cdone)
+	for b := range p.ordered {
+		b.done.Wait()
+		for i := range b.items {
+			var err error
+			for w := range p.engines {
+				if e := b.errs[w][i]; e != nil {
+					err = e
+					break
+				}
+			}
+			p.lines++
+			if err != nil {
+				p.malformed++
+				if p.onError != nil {
+					it := &b.items[i]
+					p.onError(it.file, b.buf[it.off:it.end], it.src, err)
+				}
+			}
+		}
+		// A line is skipped when no worker's rules could match it.
+		p.cnt = slices.Grow(p.cnt[:0], len(b.items))[:len(b.items)]
+		clear(p.cnt)
+		for w := range b.skips {
+			for _, i := range b.skips[w] {
+				if p.cnt[i]++; int(p.cnt[i]) == len(p.engines) {
+					p.skipped++
+				}
+			}
+			b.skips[w] = b.skips[w][:0]
+		}
+		var all []keyedAlert
+		for w := range b.alerts {
+			all = append(all, b.alerts[w]...)
+			b.alerts[w] = b.alerts[w][:0]
+		}
+		slices.SortFunc(all, func(x, y keyedAlert) int {
+			return cmp.Or(cmp.Compare(x.item, y.item), cmp.Compare(x.rule, y.rule), cmp.Compare(x.seq, y.seq))
+		})
+		for _, k := range all {
+			if p.emit != nil {
+				p.emit(k.a)
+			}
+		}
+		b.buf, b.items = b.buf[:0], b.items[:0]
+		select {
+		case p.free <- b:
+		default:
+		}
+	}
+}
+
+// Finish ends the input: it waits for the workers, then emits the alerts
+// the engines hold until the end, merged in Finish's order.
+func (p *Parallel) Finish() error {
+	if p.finished {
+		return errors.New("detect: Finish called twice")
+	}
+	p.finished = true
+	p.submit()
+	for _, ch := range p.work {
+		close(ch)
+	}
+	p.wg.Wait()
+	close(p.ordered)
+	<-p.cdone
+	// One engine's Finish first streams what its runners still held, rule
+	// by rule, then emits the rest sorted by time in groups (an event
+	// alert, or a sequence's shell and its building blocks). Merge each
+	// kind across engines in that order: the first by rule order, the
+	// second by Finish's comparator. Ties between engines are impossible
+	// (a rule lives in one engine), so stable sorts keep an engine's order.
+	var errs []error
+	var streamed []keyedAlert
+	var groups [][]*Alert
+	for _, e := range p.engines {
+		var sorted []*Alert
+		seq := 0
+		e.opts.Emit = func(a *Alert) {
+			if e.emitSorted {
+				sorted = append(sorted, a)
+				return
+			}
+			streamed = append(streamed, keyedAlert{a: a, rule: p.global[a.Rule], seq: seq})
+			seq++
+		}
+		if _, err := e.Finish(); err != nil {
+			errs = append(errs, err)
+		}
+		for i := 0; i < len(sorted); {
+			j := i + 1
+			for j < len(sorted) && sorted[j].Kind == BuildingBlockAlert {
+				j++
+			}
+			groups = append(groups, sorted[i:j])
+			i = j
+		}
+	}
+	slices.SortStableFunc(streamed, func(x, y keyedAlert) int {
+		return cmp.Or(cmp.Compare(x.rule, y.rule), cmp.Compare(x.seq, y.seq))
+	})
+	slices.SortStableFunc(groups, func(x, y []*Alert) int {
+		a, b := x[0], y[0]
+		return cmp.Or(cmp.Compare(a.originalMs(), b.originalMs()), cmp.Compare(a.Rule.Name, b.Rule.Name), cmp.Compare(a.Rule.RuleID, b.Rule.RuleID))
+	})
+	if p.emit != nil {
+		for _, k := range streamed {
+			p.emit(k.a)
+		}
+		for _, g := range groups {
+			for _, a := range g {
+				p.emit(a)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stats sums the engines' counters; call it after Finish.
+func (p *Parallel) Stats() Stats {
+	s := Stats{Lines: p.lines, Skipped: p.skipped, Malformed: p.malformed,
+		AlertsByRule: map[string]int{}, AlertsBySeverity: map[string]int{}}
+	for _, e := range p.engines {
+		es := e.Stats()
+		s.Parsed = max(s.Parsed, es.Parsed)
+		s.NoIndex = max(s.NoIndex, es.NoIndex)
+		s.OutOfTime = max(s.OutOfTime, es.OutOfTime)
+		s.Evaluations += es.Evaluations
+		s.Late += es.Late
+		s.NoTimestamp += es.NoTimestamp
+		s.Alerts += es.Alerts
+		for k, v := range es.AlertsByRule {
+			s.AlertsByRule[k] += v
+		}
+		for k, v := range es.AlertsBySeverity {
+			s.AlertsBySeverity[k] += v
+		}
+	}
+	return s
+}
