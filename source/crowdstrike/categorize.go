@@ -118,3 +118,24 @@ func categorize(name string) category {
 	}
 	return category{}
 }
+
+// The pipeline's lookup tables.
+var (
+	integrityLevels = map[string]string{"0": "UNTRUSTED", "4096": "LOW", "8192": "MEDIUM", "8448": "MEDIUM_PLUS",
+		"12288": "HIGH", "16384": "SYSTEM", "20480": "PROTECTED"}
+	regOperations = map[string]string{"1": "change", "2": "deletion", "3": "creation", "4": "deletion", "5": "change",
+		"6": "info", "7": "change", "8": "access", "9": "access"}
+	regTypes = map[string]string{"0": "REG_NONE", "1": "REG_SZ", "2": "REG_EXPAND_SZ", "3": "REG_BINARY", "4": "REG_DWORD",
+		"5": "REG_DWORD_BIG_ENDIAN", "6": "REG_LINK", "7": "REG_MULTI_SZ", "8": "REG_RESOURCE_LIST",
+		"9": "REG_FULL_RESOURCE_DESCRIPTOR", "10": "REG_RESOURCE_REQUIREMENTS_LIST", "11": "REG_QWORD"}
+	transports = map[string]string{"0": "hopopt", "1": "icmp", "2": "igmp", "6": "tcp", "8": "egp", "17": "udp",
+		"47": "gre", "50": "esp", "58": "ipv6-icmp", "112": "vrrp", "132": "sctp"}
+	// DNS RR types by number (IANA), as the pipeline names RequestType.
+	dnsTypes = map[string]string{"1": "A", "2": "NS", "5": "CNAME", "6": "SOA", "12": "PTR", "13": "HINFO", "15": "MX",
+		"16": "TXT", "17": "RP", "18": "AFSDB", "24": "SIG", "25": "KEY", "28": "AAAA", "29": "LOC", "33": "SRV",
+		"35": "NAPTR", "36": "KX", "37": "CERT", "39": "DNAME", "42": "APL", "43": "DS", "44": "SSHFP", "45": "IPSECKEY",
+		"46": "RRSIG", "47": "NSEC", "48": "DNSKEY", "49": "DHCID", "50": "NSEC3", "51": "NSEC3PARAM", "52": "TLSA",
+		"53": "SMIMEA", "55": "HIP", "59": "CDS", "60": "CDNSKEY", "61": "OPENPGPKEY", "62": "CSYNC", "63": "ZONEMD",
+		"64": "SVCB", "65": "HTTPS", "108": "EUI48", "109": "EUI64", "249": "TKEY", "250": "TSIG", "256": "URI",
+		"257": "CAA", "32768": "TA", "32769": "DLV"}
+)

@@ -38,6 +38,7 @@ const (
 	kSimpleName = iota
 	kPlatform
 	kTimestamp
+	kUTCTimestamp
 	kContextTimeStamp
 	kID
 	kAid
@@ -48,7 +49,10 @@ const (
 	kOSVersion
 	kCommandLine
 	kImageFileName
+	kTargetImageFileName
 	kParentBaseFileName
+	kContextBaseFileName
+	kContextImageFileName
 	kRawProcessID
 	kTargetProcessID
 	kParentProcessID
@@ -63,13 +67,15 @@ const (
 	kUID
 	kUserName
 	kGID
+	kRUID
+	kRGID
+	kIntegrityLevel
+	kOriginalFilename
 	kTargetFileName
-	kFileName
-	kFilePath
+	kSourceFileName
 	kSize
 	kDomainName
 	kRequestType
-	kIP4Records
 	kRemoteAddressIP4
 	kRemoteAddressIP6
 	kRemotePort
@@ -82,22 +88,19 @@ const (
 	kRegValueName
 	kRegStringValue
 	kRegType
-	kLogonType
-	kLogonDomain
-	kOriginalFilename
-	kWorkingDirectory
+	kRegOperationType
 	nSlots
 )
 
 var schema = norm.NewSchema(
-	"event_simpleName", "event_platform", "timestamp", "ContextTimeStamp", "id", "aid", "cid", "aip",
-	"ConfigBuild", "ComputerName", "OSVersionString", "CommandLine", "ImageFileName", "ParentBaseFileName",
+	"event_simpleName", "event_platform", "timestamp", "UTCTimestamp", "ContextTimeStamp", "id", "aid", "cid", "aip",
+	"ConfigBuild", "ComputerName", "OSVersionString", "CommandLine", "ImageFileName", "TargetImageFileName",
+	"ParentBaseFileName", "ContextBaseFileName", "ContextImageFileName",
 	"RawProcessId", "TargetProcessId", "ParentProcessId", "ContextProcessId", "ProcessStartTime", "ProcessEndTime",
-	"ExitCode", "MD5HashData", "SHA1HashData", "SHA256HashData", "UserSid", "UID", "UserName", "GID",
-	"TargetFileName", "FileName", "FilePath", "Size", "DomainName", "RequestType", "IP4Records",
+	"ExitCode", "MD5HashData", "SHA1HashData", "SHA256HashData", "UserSid", "UID", "UserName", "GID", "RUID", "RGID",
+	"IntegrityLevel", "OriginalFilename", "TargetFileName", "SourceFileName", "Size", "DomainName", "RequestType",
 	"RemoteAddressIP4", "RemoteAddressIP6", "RemotePort", "LocalAddressIP4", "LocalAddressIP6", "LocalPort",
-	"Protocol", "ConnectionDirection", "RegObjectName", "RegValueName", "RegStringValue", "RegType",
-	"LogonType", "LogonDomain", "OriginalFilename", "CurrentDirectoryName",
+	"Protocol", "ConnectionDirection", "RegObjectName", "RegValueName", "RegStringValue", "RegType", "RegOperationType",
 )
 
 // state is what one Normalize call reuses.
@@ -146,11 +149,7 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	if name == "" {
 		return nil, ErrNoSimpleName
 	}
-	var created time.Time
-	hasCreated := false
-	if ms, ok := r.Int(kTimestamp); ok {
-		created, hasCreated = time.UnixMilli(ms), true
-	}
+	created, hasCreated := createdTime(r)
 	ts, ok := contextTime(r.Str(kContextTimeStamp))
 	if !ok {
 		if !hasCreated {
@@ -164,9 +163,19 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	d.Set("@timestamp", norm.ISO(ts))
 	d.Set("ecs.version", "8.11.0")
 
+	cat := categorize(name)
+	has := func(c string) bool {
+		for _, x := range cat.category {
+			if x == c {
+				return true
+			}
+		}
+		return false
+	}
+	isProcess, isLibrary, isFile, isNetwork, isDriver := has("process"), has("library"), has("file"), has("network"), has("driver")
+
 	ev := d.Obj("event")
 	ev.Set("action", name)
-	cat := categorize(name)
 	if len(cat.category) > 0 {
 		ev.SetList("category", cat.category)
 	}
@@ -174,23 +183,18 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 		ev.SetList("type", cat.typ)
 	}
 	ev.Str("kind", cat.kind)
-	if cat.outcome != "" {
-		ev.Set("outcome", cat.outcome)
-	}
+	ev.Str("outcome", cat.outcome)
 	if hasCreated {
 		ev.Set("created", norm.ISO(created))
 	}
-	if id := r.Str(kID); id != "" {
-		ev.Set("id", id+"|"+r.Str(kAid)+"|"+r.Str(kCid))
+	if id, aid, cid := r.Str(kID), r.Str(kAid), r.Str(kCid); id != "" || aid != "" || cid != "" {
+		ev.Set("id", id+"|"+aid+"|"+cid)
 	}
 	ev.Set("dataset", Dataset)
 	ev.Set("module", "crowdstrike")
 	d.Set("message", name)
 
 	aid := r.Str(kAid)
-	if aid != "" {
-		d.Set("device.id", aid)
-	}
 	obs := d.Obj("observer")
 	obs.Str("serial_number", aid)
 	obs.Str("version", r.Str(kConfigBuild))
@@ -202,6 +206,9 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	}
 	obs.Set("vendor", "crowdstrike")
 	obs.Set("type", "agent")
+	if aid != "" {
+		d.Set("device.id", aid)
+	}
 
 	host := d.Obj("host")
 	host.Str("id", aid)
@@ -218,10 +225,32 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	case "Mac":
 		osType = "macos"
 	}
-	if osType != "" {
-		host.Set("os.type", osType)
-	}
+	host.Str("os.type", osType)
 	host.Str("os.version", r.Str(kOSVersion))
+	windows, linux := osType == "windows", osType == "linux"
+
+	// Hashes, all-zero ones dropped; they go to process.hash, dll.hash or
+	// file.hash depending on the event.
+	var hashes [3][2]string
+	var relatedHash []string
+	nh := 0
+	for _, h := range [...]struct {
+		slot int
+		key  string
+	}{{kMD5, "md5"}, {kSHA1, "sha1"}, {kSHA256, "sha256"}} {
+		v := r.Str(h.slot)
+		if v == "" || strings.Trim(v, "0") == "" {
+			continue
+		}
+		hashes[nh] = [2]string{h.key, v}
+		nh++
+		relatedHash = append(relatedHash, v)
+	}
+	putHashes := func(b *event.Builder) {
+		for _, h := range hashes[:nh] {
+			b.Set("hash."+h[0], h[1])
+		}
+	}
 
 	// Process.
 	proc := d.Obj("process")
@@ -229,25 +258,23 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	if cmd != "" {
 		proc.Set("command_line", cmd)
 		if osType != "" {
-			if args := norm.Argv(cmd); len(args) > 0 {
-				proc.SetList("args", args)
-				proc.SetInt("args_count", int64(len(args)))
+			// The pipeline's split drops empty arguments ("").
+			args := norm.Argv(cmd)
+			kept := args[:0]
+			for _, a := range args {
+				if a != "" {
+					kept = append(kept, a)
+				}
 			}
+			proc.SetList("args", kept)
+			proc.SetInt("args_count", int64(len(kept)))
 		}
 	}
-	if exe := r.Str(kImageFileName); exe != "" {
-		proc.Set("executable", exe)
-		proc.Set("name", processName(exe))
+	image := r.Str(kImageFileName)
+	if image != "" && !isLibrary && !isDriver {
+		proc.Set("executable", image)
+		proc.Set("name", processName(image))
 	}
-	proc.Str("working_directory", r.Str(kWorkingDirectory))
-	if pid, ok := r.Int(kRawProcessID); ok {
-		proc.SetInt("pid", pid)
-	}
-	entity := r.Str(kTargetProcessID)
-	if entity == "" {
-		entity = r.Str(kContextProcessID)
-	}
-	proc.Str("entity_id", entity)
 	if code, ok := r.Int(kExitCode); ok {
 		proc.SetInt("exit_code", code)
 	}
@@ -257,123 +284,168 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	if t, ok := norm.EpochSeconds(r.Str(kProcessEndTime)); ok {
 		proc.Set("end", norm.ISO(t))
 	}
-	proc.Str("pe.original_file_name", r.Str(kOriginalFilename))
+	if pid, ok := r.Int(kRawProcessID); ok {
+		proc.SetInt("pid", pid)
+	}
+	proc.Str("entity_id", firstOf(r, kTargetProcessID, kContextProcessID))
 	par := proc.Obj("parent")
 	par.Str("entity_id", r.Str(kParentProcessID))
+	if isNetwork {
+		proc.Str("name", r.Str(kContextBaseFileName))
+	}
 	par.Str("name", r.Str(kParentBaseFileName))
+	if nh > 0 && (strings.Contains(name, "Process") || strings.Contains(name, "Service")) {
+		putHashes(proc)
+	}
+	if lvl := integrityLevels[r.Str(kIntegrityLevel)]; lvl != "" {
+		proc.Set("Ext.token.integrity_level_name", lvl)
+	}
+	if isProcess && windows {
+		proc.Str("pe.original_file_name", r.Str(kOriginalFilename))
+	}
+	if ruid := r.Str(kRUID); ruid != "" {
+		proc.Set("real_user.id", ruid)
+		d.Set("user.Ext.real.id", ruid)
+	}
+	if rgid := r.Str(kRGID); rgid != "" && linux {
+		proc.Set("real_group.id", rgid)
+		d.Set("group.Ext.real.id", rgid)
+	}
+	if gid := r.Str(kGID); gid != "" && linux {
+		proc.Set("group.id", gid)
+		d.Set("group.id", gid)
+	}
 
-	var relatedHash []string
-	if strings.Contains(name, "Process") || strings.Contains(name, "Service") {
-		for _, h := range [...]struct {
-			slot int
-			key  string
-		}{{kMD5, "md5"}, {kSHA256, "sha256"}, {kSHA1, "sha1"}} {
-			v := r.Str(h.slot)
-			if v == "" || strings.Trim(v, "0") == "" {
-				continue
+	// Libraries (Windows): the image is the DLL, the target image the
+	// process that loaded it.
+	if (isLibrary || isDriver) && windows {
+		dll := d.Obj("dll")
+		dll.Str("pe.original_file_name", r.Str(kOriginalFilename))
+		if isLibrary {
+			if i := strings.LastIndexByte(image, '\\'); i >= 0 {
+				dll.Set("name", image[i+1:])
 			}
-			proc.Set("hash."+h.key, v)
-			relatedHash = append(relatedHash, v)
-		}
-	}
-
-	// User.
-	user := d.Obj("user")
-	uid := r.Str(kUID)
-	if uid == "" {
-		uid = r.Str(kUserSid)
-	}
-	user.Str("id", uid)
-	user.Str("name", r.Str(kUserName))
-	user.Str("domain", r.Str(kLogonDomain))
-	user.Str("group.id", r.Str(kGID))
-
-	// File events.
-	if tf := firstOf(r, kTargetFileName, kFilePath); tf != "" && isFileEvent(name, cat) {
-		f := d.Obj("file")
-		f.Set("path", tf)
-		base := norm.WinBase(tf)
-		if fn := r.Str(kFileName); fn != "" {
-			base = fn
-		}
-		f.Str("name", base)
-		if dir := strings.TrimSuffix(tf, base); dir != tf {
-			f.Str("directory", strings.TrimRight(dir, `\/`))
-		}
-		f.Str("extension", norm.Ext(base))
-		if n, ok := r.Int(kSize); ok {
-			f.SetInt("size", n)
-		}
-	}
-
-	// DNS.
-	if dn := r.Str(kDomainName); dn != "" {
-		dns := d.Obj("dns")
-		dns.Set("question.name", dn)
-		dns.Str("question.type", r.Str(kRequestType))
-		if ips := r.Str(kIP4Records); ips != "" {
-			var list []string
-			for _, ip := range strings.Split(ips, ";") {
-				if ip = strings.TrimSpace(ip); ip != "" {
-					list = append(list, ip)
+			dll.Str("path", image)
+			putHashes(dll)
+			if t := r.Str(kTargetImageFileName); t != "" {
+				proc.Set("executable", t)
+				if i := strings.LastIndexByte(t, '\\'); i >= 0 {
+					proc.Set("name", t[i+1:])
 				}
 			}
-			if len(list) > 0 {
-				dns.SetList("resolved_ip", list)
-			}
 		}
-	}
-
-	// Network.
-	remote := firstOf(r, kRemoteAddressIP4, kRemoteAddressIP6)
-	local := firstOf(r, kLocalAddressIP4, kLocalAddressIP6)
-	if remote != "" || local != "" {
-		src, dstObj := "source", "destination"
-		if strings.Contains(name, "Accept") || strings.Contains(name, "Listen") || r.Str(kConnectionDirection) == "1" {
-			src, dstObj = "destination", "source"
-			d.Set("network.direction", "ingress")
-		} else {
-			d.Set("network.direction", "egress")
-		}
-		if local != "" {
-			d.Set(src+".ip", local)
-			relatedIP = norm.AppendUnique(relatedIP, local)
-		}
-		if p, ok := r.Int(kLocalPort); ok {
-			d.SetInt(src+".port", p)
-		}
-		if remote != "" {
-			d.Set(dstObj+".ip", remote)
-			relatedIP = norm.AppendUnique(relatedIP, remote)
-		}
-		if p, ok := r.Int(kRemotePort); ok {
-			d.SetInt(dstObj+".port", p)
-		}
-		switch r.Str(kProtocol) {
-		case "6":
-			d.Set("network.transport", "tcp")
-		case "17":
-			d.Set("network.transport", "udp")
-		case "1":
-			d.Set("network.transport", "icmp")
-		}
-		d.Str("network.iana_number", r.Str(kProtocol))
 	}
 
 	// Registry.
 	if key := r.Str(kRegObjectName); key != "" {
 		reg := d.Obj("registry")
-		reg.Set("key", key)
 		val := r.Str(kRegValueName)
-		reg.Str("value", val)
-		path := key
 		if val != "" {
-			path = key + `\` + val
+			reg.Set("path", key+`\`+val)
+			reg.Set("value", val)
+		} else {
+			reg.Set("path", key)
 		}
-		reg.Set("path", path)
-		reg.Str("hive", hive(key))
+		reg.Set("key", trimHive(key))
 		if sv := r.Str(kRegStringValue); sv != "" {
 			reg.SetList("data.strings", []string{sv})
+		}
+		if t := regTypes[r.Str(kRegType)]; t != "" {
+			reg.Set("data.type", t)
+		}
+	}
+	if t := regOperations[r.Str(kRegOperationType)]; t != "" {
+		ev.SetList("type", []string{t})
+	}
+
+	// User.
+	user := d.Obj("user")
+	user.Str("id", firstOf(r, kUID, kUserSid))
+	user.Str("name", r.Str(kUserName))
+	user.Str("group.id", r.Str(kGID))
+
+	// Network: ConnectionDirection 0 is outbound, 1 inbound; the local end
+	// is the source of outbound traffic (and of traffic of unknown
+	// direction, which the pipeline treats as outbound).
+	switch dir := r.Str(kConnectionDirection); dir {
+	case "0":
+		d.Set("network.direction", "outbound")
+	case "1":
+		d.Set("network.direction", "inbound")
+	case "":
+	default:
+		d.Set("network.direction", "unknown")
+	}
+	local := firstOf(r, kLocalAddressIP4, kLocalAddressIP6)
+	remote := firstOf(r, kRemoteAddressIP4, kRemoteAddressIP6)
+	if local != "" || remote != "" {
+		src, dst := "source", "destination"
+		if r.Str(kConnectionDirection) == "1" {
+			src, dst = dst, src
+		}
+		if local != "" {
+			d.Set(src+".ip", local)
+		}
+		if p, ok := r.Int(kLocalPort); ok {
+			d.SetInt(src+".port", p)
+		}
+		if remote != "" {
+			d.Set(dst+".ip", remote)
+		}
+		if p, ok := r.Int(kRemotePort); ok {
+			d.SetInt(dst+".port", p)
+		}
+		relatedIP = norm.AppendUnique(relatedIP, local, remote)
+	}
+	if proto := r.Str(kProtocol); proto != "" {
+		d.Set("network.iana_number", proto)
+		d.Str("network.transport", transports[proto])
+	}
+
+	// DNS.
+	if strings.Contains(strings.ToLower(name), "dnsrequest") {
+		d.Set("dns.type", "query")
+		d.Set("network.protocol", "dns")
+		dns := d.Obj("dns")
+		dns.Str("question.name", r.Str(kDomainName))
+		dns.Str("question.type", dnsTypes[r.Str(kRequestType)])
+	}
+
+	// Files.
+	path := r.Str(kSourceFileName)
+	renamed := name == "NewExecutableRenamed" || name == "FileRenameInfo"
+	if renamed || path == "" {
+		if t := r.Str(kTargetFileName); t != "" {
+			path = t
+		}
+	}
+	if path != "" {
+		f := d.Obj("file")
+		f.Set("path", path)
+		if renamed {
+			f.Str("Ext.original.path", r.Str(kSourceFileName))
+		}
+		isDir := strings.Contains(name, "Directory") || strings.HasSuffix(path, `\`) || strings.HasSuffix(path, "/")
+		if isDir {
+			f.Set("type", "dir")
+		} else {
+			f.Set("type", "file")
+		}
+		fileParts(f, path, !isDir)
+	}
+	if n, ok := r.Int(kSize); ok {
+		d.SetInt("file.size", n)
+	}
+	if isFile && windows {
+		d.Str("file.pe.original_file_name", r.Str(kOriginalFilename))
+	}
+	if nh > 0 && (strings.Contains(name, "File") || strings.Contains(name, "Directory") || strings.Contains(name, "Executable")) {
+		putHashes(d.Obj("file"))
+	}
+	if strings.HasSuffix(name, "Written") {
+		proc.Str("name", r.Str(kContextBaseFileName))
+		if windows {
+			proc.Str("executable", r.Str(kContextImageFileName))
 		}
 	}
 
@@ -384,7 +456,7 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	if len(relatedIP) > 0 {
 		related.SetList("ip", relatedIP)
 	}
-	if users := norm.AppendUnique(nil, r.Str(kUserName), r.Str(kUserSid)); len(users) > 0 {
+	if users := norm.AppendUnique(nil, r.Str(kUserName), firstOf(r, kUID, kUserSid)); len(users) > 0 {
 		related.SetList("user", users)
 	}
 	if file != "" {
@@ -396,15 +468,56 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	cs := d.Obj("crowdstrike")
 	cs.SetKey("event_simpleName", name)
 	for _, o := range other {
+		switch o.v.Kind() {
+		case event.NodeObject, event.NodeArray, event.NodeNull:
+			continue
+		}
 		if t := o.v.Text(); t != "" {
-			switch o.v.Kind() {
-			case event.NodeObject, event.NodeArray, event.NodeNull:
-				continue
-			}
 			cs.SetKey(o.k, t)
 		}
 	}
 	return d, nil
+}
+
+// createdTime is event.created: UTCTimestamp (Unix seconds below 1e10,
+// else milliseconds), else timestamp (milliseconds).
+func createdTime(r *norm.Rec) (time.Time, bool) {
+	if n, ok := r.Int(kUTCTimestamp); ok {
+		if n < 1e10 {
+			return time.Unix(n, 0), true
+		}
+		return time.UnixMilli(n), true
+	}
+	if n, ok := r.Int(kTimestamp); ok {
+		return time.UnixMilli(n), true
+	}
+	if t, ok := norm.Date(r.Str(kTimestamp)); ok {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// fileParts sets file.name, directory, extension (files only) and
+// drive_letter from a path, as the pipeline's parse_file_path script does.
+func fileParts(f *event.Builder, path string, isFile bool) {
+	if len(path) <= 1 {
+		return
+	}
+	p := strings.TrimSuffix(strings.TrimSuffix(path, "/"), `\`)
+	i := strings.LastIndexByte(p, '\\')
+	if i < 0 {
+		i = strings.LastIndexByte(p, '/')
+	}
+	if i > -1 {
+		f.Set("name", p[i+1:])
+		f.Set("directory", p[:i])
+		if j := strings.LastIndexByte(p[i+1:], '.'); j > -1 && isFile {
+			f.Set("extension", p[i+1+j+1:])
+		}
+	}
+	if strings.IndexByte(p, ':') == 1 {
+		f.Set("drive_letter", strings.ToUpper(p[:1]))
+	}
 }
 
 func firstOf(r *norm.Rec, slots ...int) string {
@@ -449,24 +562,12 @@ func contextTime(s string) (time.Time, bool) {
 	return norm.EpochSeconds(s)
 }
 
-func isFileEvent(name string, c category) bool {
-	for _, x := range c.category {
-		if x == "file" {
-			return true
+// trimHive drops the \REGISTRY\USER\ or \REGISTRY\MACHINE\ prefix (registry.key).
+func trimHive(key string) string {
+	for _, p := range []string{`\REGISTRY\USER\`, `\REGISTRY\MACHINE\`} {
+		if strings.HasPrefix(key, p) {
+			return key[len(p):]
 		}
 	}
-	return strings.HasSuffix(name, "Written") || strings.Contains(name, "File")
-}
-
-// hive names the registry hive of an FDR registry object name
-// (\REGISTRY\MACHINE\..., \REGISTRY\USER\...).
-func hive(key string) string {
-	k := strings.ToUpper(key)
-	switch {
-	case strings.HasPrefix(k, `\REGISTRY\MACHINE`):
-		return "HKLM"
-	case strings.HasPrefix(k, `\REGISTRY\USER`):
-		return "HKU"
-	}
-	return ""
+	return key
 }

@@ -10,11 +10,13 @@ import (
 // Constructed FDR events (our own values, in FDR's documented shape: flat,
 // every value a string).
 const (
-	winPR2      = `{"event_simpleName":"ProcessRollup2","event_platform":"Win","timestamp":"1700000000123","ContextTimeStamp":"1700000000.456","aid":"a1","cid":"c1","id":"e1","aip":"192.0.2.7","ComputerName":"WS-01","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\net.exe","CommandLine":"\"C:\\Windows\\system32\\net.exe\" user bob P@ss /add","ParentBaseFileName":"cmd.exe","RawProcessId":"4242","TargetProcessId":"77","ParentProcessId":"66","UserSid":"S-1-5-21-1-2-3-1001","UserName":"bob","SHA256HashData":"0000000000000000000000000000000000000000000000000000000000000000","MD5HashData":"0123456789abcdef0123456789abcdef","ProcessStartTime":"1700000000.100","Custom":"kept"}`
-	filetimePR2 = `{"event_simpleName":"SyntheticProcessRollup2","event_platform":"Mac","timestamp":"1","ContextTimeStamp":"133444736000000000","ImageFileName":"C:\\odd\\path.exe","CommandLine":"x  y"}`
+	winPR2      = `{"event_simpleName":"ProcessRollup2","event_platform":"Win","timestamp":"1700000000123","ContextTimeStamp":"1700000000.456","aid":"a1","cid":"c1","id":"e1","aip":"192.0.2.7","ComputerName":"WS-01","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\net.exe","CommandLine":"\"C:\\Windows\\system32\\net.exe\" user bob P@ss /add","ParentBaseFileName":"cmd.exe","RawProcessId":"4242","IntegrityLevel":"12288","OriginalFilename":"net.exe","TargetProcessId":"77","ParentProcessId":"66","UserSid":"S-1-5-21-1-2-3-1001","UserName":"bob","SHA256HashData":"0000000000000000000000000000000000000000000000000000000000000000","MD5HashData":"0123456789abcdef0123456789abcdef","ProcessStartTime":"1700000000.100","Custom":"kept"}`
+	filetimePR2 = `{"event_simpleName":"SyntheticProcessRollup2","event_platform":"Mac","timestamp":"1","ContextTimeStamp":"133444736000000000","ImageFileName":"C:\\odd\\path.exe","CommandLine":"x \"\" y"}`
 	dns         = `{"event_simpleName":"DnsRequest","event_platform":"Win","timestamp":"1700000000000","DomainName":"example.org","RequestType":"1","ContextProcessId":"99"}`
-	netConn     = `{"event_simpleName":"NetworkConnectIP4","event_platform":"Lin","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"50000","RemoteAddressIP4":"198.51.100.2","RemotePort":"443","Protocol":"6"}`
-	regSet      = `{"event_simpleName":"AsepValueUpdate","event_platform":"Win","timestamp":"1700000000000","RegObjectName":"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run","RegValueName":"evil","RegStringValue":"C:\\evil.exe"}`
+	netConn     = `{"event_simpleName":"NetworkConnectIP4","event_platform":"Lin","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"50000","RemoteAddressIP4":"198.51.100.2","RemotePort":"443","Protocol":"6","ConnectionDirection":"0","ContextBaseFileName":"curl"}`
+	netAccept   = `{"event_simpleName":"NetworkReceiveAcceptIP4","event_platform":"Win","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"445","RemoteAddressIP4":"198.51.100.2","RemotePort":"50000","Protocol":"6","ConnectionDirection":"1"}`
+	imageHash   = `{"event_simpleName":"ImageHash","event_platform":"Win","timestamp":"1700000000000","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\evil.dll","TargetImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\rundll32.exe","SHA256HashData":"ab","OriginalFilename":"evil.dll"}`
+	regSet      = `{"event_simpleName":"AsepValueUpdate","event_platform":"Win","timestamp":"1700000000000","RegObjectName":"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run","RegValueName":"evil","RegStringValue":"C:\\evil.exe","RegType":"1","RegOperationType":"3"}`
 	fileWrite   = `{"event_simpleName":"NewExecutableWritten","event_platform":"Win","timestamp":"1700000000000","TargetFileName":"\\Device\\HarddiskVolume3\\Users\\bob\\a.exe"}`
 )
 
@@ -88,7 +90,7 @@ func TestQuirks(t *testing.T) {
 		"@timestamp":   "2023-11-14T22:13:20.000Z", // FILETIME ContextTimeStamp
 		"host.os.type": "macos",
 		"process.name": `C:\odd\path.exe`, // not split: does not start with a separator
-		"process.args": []any{"x", "y"},
+		"process.args": []any{"x", "y"},   // the empty argument is dropped
 	})
 	// No known platform: no args (the split needs host.os.type).
 	m = ecsOf(t, `{"event_simpleName":"ProcessRollup2","timestamp":"1","CommandLine":"a b","ImageFileName":"/bin/a"}`)
@@ -98,11 +100,18 @@ func TestQuirks(t *testing.T) {
 func TestOtherEvents(t *testing.T) {
 	check(t, ecsOf(t, dns), map[string]any{"dns.question.name": "example.org", "event.category": []any{"network"}, "process.entity_id": "99"})
 	check(t, ecsOf(t, netConn), map[string]any{"source.ip": "10.0.0.1", "source.port": float64(50000), "destination.ip": "198.51.100.2",
-		"destination.port": float64(443), "network.transport": "tcp", "network.direction": "egress", "host.os.type": "linux"})
+		"destination.port": float64(443), "network.transport": "tcp", "network.iana_number": "6", "network.direction": "outbound",
+		"host.os.type": "linux", "process.name": "curl"})
+	check(t, ecsOf(t, netAccept), map[string]any{"source.ip": "198.51.100.2", "source.port": float64(50000), "destination.ip": "10.0.0.1",
+		"destination.port": float64(445), "network.direction": "inbound", "event.type": []any{"allowed", "access", "connection"}})
 	check(t, ecsOf(t, regSet), map[string]any{"registry.path": `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\evil`,
-		"registry.value": "evil", "registry.data.strings": []any{`C:\evil.exe`}, "event.category": []any{"registry"}, "registry.hive": "HKLM"})
+		"registry.key": `SOFTWARE\Microsoft\Windows\CurrentVersion\Run`, "registry.value": "evil", "registry.data.strings": []any{`C:\evil.exe`},
+		"registry.data.type": "REG_SZ", "event.category": []any{"registry"}, "event.type": []any{"creation"}})
 	check(t, ecsOf(t, fileWrite), map[string]any{"file.path": `\Device\HarddiskVolume3\Users\bob\a.exe`, "file.name": "a.exe",
-		"file.extension": "exe", "event.category": []any{"file"}, "event.type": []any{"creation"}})
+		"file.directory": `\Device\HarddiskVolume3\Users\bob`, "file.extension": "exe", "event.category": []any{"file"}, "event.type": []any{"creation"}})
+	check(t, ecsOf(t, imageHash), map[string]any{"dll.name": "evil.dll", "dll.path": `\Device\HarddiskVolume3\Windows\System32\evil.dll`,
+		"dll.hash.sha256": "ab", "dll.pe.original_file_name": "evil.dll", "process.name": "rundll32.exe", "event.category": []any{"library"}})
+	check(t, ecsOf(t, dns), map[string]any{"dns.question.type": "A", "dns.type": "query", "network.protocol": "dns"})
 }
 
 func TestRejects(t *testing.T) {
