@@ -297,19 +297,26 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 		}
 		return append(b, ']')
 	case kObject:
+		// One pass: a member whose value is an object that came out empty
+		// ({}) is cut off again, so empty objects leave no trace.
 		b = append(b, '{')
-		firstMember := true
+		open := len(b)
 		for c := n.first; c != none; c = d.nodes[c].next {
-			if d.empty(c) {
+			cn := &d.nodes[c]
+			if cn.kind == kDeleted {
 				continue
 			}
-			if !firstMember {
+			mark := len(b)
+			if len(b) > open {
 				b = append(b, ',')
 			}
-			firstMember = false
-			b = event.AppendJSONString(b, d.nodes[c].key)
+			b = event.AppendJSONString(b, cn.key)
 			b = append(b, ':')
+			valStart := len(b)
 			b = d.appendNode(b, c)
+			if cn.kind == kObject && len(b) == valStart+2 {
+				b = b[:mark]
+			}
 		}
 		return append(b, '}')
 	}
