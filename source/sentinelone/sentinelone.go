@@ -78,7 +78,11 @@ const (
 	kTgtVerified
 	kTgtPublisher
 	kTgtFilePath
-	kTgtFileOldPath
+	kTgtFileName
+	kTgtFileExtension
+	kTgtFileType
+	kTgtFileMD5
+	kTgtFileSHA1
 	kTgtFileSHA256
 	kTgtFileSize
 	kRegKeyPath
@@ -90,11 +94,11 @@ const (
 	kDstPort
 	kNetDirection
 	kNetProtocol
+	kNetStatus
 	kDNSRequest
 	kDNSResponse
 	kLoginUser
-	kLoginSuccess
-	kLoginType
+	kLoginSrcIP
 	kIndicatorName
 	kIndicatorCategory
 	kIndicatorDescription
@@ -113,11 +117,12 @@ var schema = norm.NewSchema(
 	"tgt.process.startTime", "tgt.process.displayName", "tgt.process.user", "tgt.process.image.md5",
 	"tgt.process.image.sha1", "tgt.process.image.sha256", "tgt.process.signedStatus", "tgt.process.verifiedStatus",
 	"tgt.process.publisher",
-	"tgt.file.path", "tgt.file.oldPath", "tgt.file.sha256", "tgt.file.size",
+	"tgt.file.path", "tgt.file.name", "tgt.file.extension", "tgt.file.type", "tgt.file.md5", "tgt.file.sha1",
+	"tgt.file.sha256", "tgt.file.size",
 	"registry.keyPath", "registry.value", "registry.valueType",
 	"src.ip.address", "src.port.number", "dst.ip.address", "dst.port.number", "event.network.direction",
-	"event.network.protocolName", "event.dns.request", "event.dns.response",
-	"event.login.userName", "event.login.loginIsSuccessful", "event.login.type",
+	"event.network.protocolName", "event.network.connectionStatus", "event.dns.request", "event.dns.response",
+	"event.login.userName", "src.endpoint.ip.address",
 	"indicator.name", "indicator.category", "indicator.description",
 )
 
@@ -209,10 +214,145 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 	}
 
 	s1type := r.Str(kEventType)
-	var category, typ []string
-	switch {
-	case isProcess:
+	lt := strings.ToLower(s1type)
+	d.Str("file.name", r.Str(kTgtFileName))
+	var category, typ, action []string
+	var relatedIP []string
+	if strings.Contains(cat, "dns") {
+		category, typ, action = []string{"network"}, []string{"info", "protocol"}, []string{"lookup_requested"}
+		dnsFields(d, r.Str(kDNSRequest), r.Str(kDNSResponse), &related)
+	}
+	if strings.Contains(cat, "file") {
+		category = []string{"file"}
+		typ, action = nil, nil
+		switch {
+		case strings.Contains(lt, "creat"):
+			typ, action = []string{"creation"}, []string{"creation"}
+		case strings.Contains(lt, "delet"):
+			typ, action = []string{"deletion"}, []string{"deletion"}
+		}
+		if strings.Contains(lt, "change") || strings.Contains(lt, "modif") || strings.Contains(lt, "rename") {
+			typ = []string{"change"}
+		}
+		if strings.Contains(lt, "change") || strings.Contains(lt, "modif") {
+			action = []string{"change"}
+		}
+		if strings.Contains(lt, "rename") {
+			action = []string{"rename"}
+		}
+		if typ == nil {
+			typ = []string{"info"}
+		}
+		f := d.Obj("file")
+		f.Str("extension", r.Str(kTgtFileExtension))
+		f.Str("hash.md5", r.Str(kTgtFileMD5))
+		f.Str("hash.sha1", r.Str(kTgtFileSHA1))
+		f.Str("hash.sha256", r.Str(kTgtFileSHA256))
+		hashes = norm.AppendUnique(hashes, r.Str(kTgtFileMD5), r.Str(kTgtFileSHA1), r.Str(kTgtFileSHA256))
+		ftype := r.Str(kTgtFileType)
+		f.Str("type", ftype)
+		if p := r.Str(kTgtFilePath); p != "" {
+			f.Set("path", p)
+			if len(p) > 1 {
+				i := strings.LastIndexByte(p, '\\')
+				if i == -1 {
+					i = strings.LastIndexByte(p, '/')
+				}
+				if i > -1 {
+					f.Set("name", p[i+1:])
+					f.Set("directory", p[:i])
+					if j := strings.LastIndexByte(p[i+1:], '.'); j > -1 && ftype == "file" {
+						f.Set("extension", p[i+1+j+1:])
+					}
+				}
+				if strings.IndexByte(p, ':') == 1 {
+					f.Set("drive_letter", strings.ToUpper(p[:1]))
+				}
+			}
+		}
+		if n, ok := r.Int(kTgtFileSize); ok {
+			f.SetInt("size", n)
+		}
+	}
+	if strings.Contains(cat, "indicator") && !strings.Contains(cat, "threat") {
+		ind := d.Obj("sentinel_one_cloud_funnel").Obj("event").Obj("indicator")
+		ind.Str("category", r.Str(kIndicatorCategory))
+		ind.Str("description", r.Str(kIndicatorDescription))
+		ind.Str("name", r.Str(kIndicatorName))
+	}
+	if strings.Contains(cat, "login") {
+		category = []string{"authentication"}
+		switch s1type {
+		case "Login":
+			typ = []string{"start"}
+		case "Logout":
+			typ = []string{"end"}
+		default:
+			typ = []string{"info"}
+		}
+		if u := r.Str(kLoginUser); u != "" {
+			d.Set("user.name", u)
+			users = norm.AppendUnique(users, u)
+		}
+		if ip := r.Str(kLoginSrcIP); ip != "" {
+			d.SetList("host.ip", []string{ip})
+			relatedIP = norm.AppendUnique(relatedIP, ip)
+			related = norm.AppendUnique(related, ip)
+		}
+	}
+	if strings.Contains(cat, "ip") && !strings.Contains(cat, "command") {
+		category = []string{"network"}
+		connect := s1type == "IPConnect" || s1type == "IP Connect"
+		typ = nil
+		if connect {
+			typ = []string{"start", "connection"}
+		}
+		dir := strings.ToLower(r.Str(kNetDirection))
+		if connect && dir == "outgoing" {
+			action = []string{"connection_attempted"}
+		} else if connect && dir == "incoming" {
+			action = []string{"connection_accepted"}
+		}
+		dst := r.Str(kDstIP)
+		if dst != "" {
+			d.Set("destination.ip", dst)
+			d.Set("destination.address", dst)
+		}
+		dport, hasDport := r.Int(kDstPort)
+		if hasDport {
+			d.SetInt("destination.port", dport)
+		}
+		switch st := strings.ToLower(r.Str(kNetStatus)); st {
+		case "":
+		case "blocked":
+			ev.Set("outcome", "unknown")
+		default:
+			ev.Set("outcome", st)
+		}
+		switch dir {
+		case "incoming":
+			d.Set("network.direction", "ingress")
+		case "outgoing":
+			d.Set("network.direction", "egress")
+		}
+		d.Str("network.protocol", strings.ToLower(r.Str(kNetProtocol)))
+		src := r.Str(kSrcIP)
+		d.Str("source.ip", src)
+		sport, hasSport := r.Int(kSrcPort)
+		if hasSport {
+			d.SetInt("source.port", sport)
+		}
+		relatedIP = norm.AppendUnique(relatedIP, dst, src)
+		if src != "" && hasSport && dst != "" && hasDport {
+			typ = norm.AppendUnique(typ, "connection")
+		}
+		if len(typ) == 0 {
+			typ = []string{"info"}
+		}
+	}
+	if isProcess {
 		category = []string{"process"}
+		typ = nil
 		if r.Str(kMetaName) == "PROCESSCREATION" {
 			typ = []string{"start"}
 		}
@@ -220,6 +360,7 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 		case "ProcessExit", "ProcessTermination", "Process Exit", "Process Termination":
 			typ = []string{"end"}
 		}
+		action = typ // event.action is a copy of event.type
 		// The target's signature is set on process.* before the rename,
 		// so it ends up on process.parent.*.
 		par := proc.Obj("parent")
@@ -234,101 +375,49 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 			par.SetBool("code_signature.trusted", false)
 		}
 		target(proc, r, &users, &hashes)
-	case strings.Contains(cat, "file"):
-		category = []string{"file"}
-		switch s1type {
-		case "File Creation":
-			typ = []string{"creation"}
-		case "File Deletion":
-			typ = []string{"deletion"}
-		case "File Modification", "File Rename":
-			typ = []string{"change"}
-		default:
-			typ = []string{"info"}
-		}
-		if p := r.Str(kTgtFilePath); p != "" {
-			f := d.Obj("file")
-			f.Set("path", p)
-			name := norm.WinBase(p)
-			f.Set("name", name)
-			f.Str("extension", norm.Ext(name))
-			f.Str("hash.sha256", r.Str(kTgtFileSHA256))
-			if n, ok := r.Int(kTgtFileSize); ok {
-				f.SetInt("size", n)
-			}
-		}
-	case strings.Contains(cat, "registry"):
+	}
+	if strings.Contains(cat, "registry") {
 		category = []string{"registry"}
-		switch s1type {
-		case "Registry Key Create":
+		typ, action = nil, nil
+		switch {
+		case strings.Contains(lt, "create"):
 			typ = []string{"creation"}
-		case "Registry Key Delete", "Registry Value Delete":
+		case strings.Contains(lt, "delet"):
 			typ = []string{"deletion"}
-		default:
+		}
+		if strings.Contains(lt, "change") || strings.Contains(lt, "modif") {
 			typ = []string{"change"}
+		}
+		switch mn := strings.ToLower(r.Str(kMetaName)); {
+		case strings.Contains(mn, "regvaluecreate") || strings.Contains(mn, "regkeycreate"):
+			action = []string{"creation"}
+		case strings.Contains(mn, "regvaluemodified"):
+			action = []string{"modification"}
+		case strings.Contains(mn, "regvaluedelete") || strings.Contains(mn, "regkeydelete"):
+			action = []string{"deletion"}
 		}
 		if k := r.Str(kRegKeyPath); k != "" {
 			reg := d.Obj("registry")
-			reg.Set("key", k)
 			reg.Set("path", k)
-			reg.Str("value", norm.WinBase(k))
-			if v := r.Str(kRegValue); v != "" {
-				reg.SetList("data.strings", []string{v})
+			if i := strings.LastIndexByte(k, '\\'); i >= 0 {
+				reg.Set("key", k[:i])
+				reg.Set("value", k[i+1:])
 			}
+			reg.Str("data.strings", r.Str(kRegValue))
 			reg.Str("data.type", r.Str(kRegValueType))
 		}
-	case cat == "ip" || strings.Contains(cat, "network"):
-		category = []string{"network"}
-		typ = []string{"connection", "start"}
-		dir := strings.ToUpper(r.Str(kNetDirection))
-		switch dir {
-		case "INCOMING":
-			d.Set("network.direction", "ingress")
-		case "OUTGOING":
-			d.Set("network.direction", "egress")
-		}
-		d.Str("source.ip", r.Str(kSrcIP))
-		if p, ok := r.Int(kSrcPort); ok {
-			d.SetInt("source.port", p)
-		}
-		d.Str("destination.ip", r.Str(kDstIP))
-		if p, ok := r.Int(kDstPort); ok {
-			d.SetInt("destination.port", p)
-		}
-		d.Str("network.transport", strings.ToLower(r.Str(kNetProtocol)))
-	case strings.Contains(cat, "dns"):
-		category = []string{"network"}
-		typ = []string{"protocol", "info"}
-		d.Str("dns.question.name", r.Str(kDNSRequest))
-		d.Set("network.protocol", "dns")
-	case strings.Contains(cat, "login") || strings.Contains(cat, "logon"):
-		category = []string{"authentication"}
-		typ = []string{"start"}
-		if v, ok := r.Bool(kLoginSuccess); ok {
-			if v {
-				ev.Set("outcome", "success")
-			} else {
-				ev.Set("outcome", "failure")
-			}
-		}
-		if u := r.Str(kLoginUser); u != "" {
-			d.Set("user.name", u)
-			users = norm.AppendUnique(users, u)
-		}
-	case strings.Contains(cat, "indicator"):
-		category = []string{"threat"}
-		typ = []string{"indicator"}
-		ev.Set("kind", "enrichment")
-		d.Str("threat.indicator.name", r.Str(kIndicatorName))
-		d.Str("threat.indicator.description", r.Str(kIndicatorDescription))
-		d.Str("threat.tactic.name", r.Str(kIndicatorCategory))
 	}
 	if len(category) > 0 {
 		ev.SetList("category", category)
 	}
 	if len(typ) > 0 {
 		ev.SetList("type", typ)
-		ev.SetList("action", typ) // the pipelines copy event.type to event.action
+	}
+	if len(action) > 0 {
+		ev.SetList("action", action)
+	}
+	if len(relatedIP) > 0 {
+		d.SetList("related.ip", relatedIP)
 	}
 
 	rel := d.Obj("related")
@@ -345,9 +434,20 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 	// sub-pipelines.
 	for _, p := range []string{"process", "process.parent"} {
 		if cmd := d.GetStr(p + ".command_line"); cmd != "" {
+			// args_count counts the empty arguments the final clean-up
+			// then drops from args.
 			if args := norm.Argv(cmd); len(args) > 0 {
-				d.SetList(p+".args", args)
-				d.SetInt(p+".args_count", int64(len(args)))
+				n := len(args)
+				kept := args[:0]
+				for _, a := range args {
+					if a != "" {
+						kept = append(kept, a)
+					}
+				}
+				if len(kept) > 0 {
+					d.SetList(p+".args", kept)
+				}
+				d.SetInt(p+".args_count", int64(n))
 			}
 		}
 	}
@@ -398,7 +498,6 @@ func actor(p *event.Builder, r *norm.Rec, users, hashes *[]string, withParent bo
 	par := p.Obj("parent")
 	par.Str("command_line", trimQuotes(r.Str(kSrcParentCmd)))
 	par.Str("name", r.Str(kSrcParentName))
-	par.Str("executable", r.Str(kSrcParentPath))
 	if n, ok := r.Int(kSrcParentPID); ok {
 		par.SetInt("pid", n)
 	}
@@ -432,4 +531,89 @@ func target(p *event.Builder, r *norm.Rec, users, hashes *[]string) {
 		p.Set("start", norm.ISO(t))
 	}
 	p.Str("title", r.Str(kTgtDisplay))
+}
+
+// dnsTypes names DNS record types by number, as pipeline-dns.yml does.
+var dnsTypes = map[string]string{"1": "A", "2": "NS", "3": "MD", "4": "MF", "5": "CNAME", "6": "SOA", "7": "MB", "8": "MG",
+	"9": "MR", "10": "NULL", "11": "WKS", "12": "PTR", "13": "HINFO", "14": "MINFO", "15": "MX", "16": "TXT", "17": "RP",
+	"18": "AFSDB", "19": "X25", "20": "ISDN", "21": "RT", "22": "NSAP", "23": "NSAPPTR", "24": "SIG", "25": "KEY", "26": "PX",
+	"27": "GPOS", "28": "AAAA", "29": "LOC", "30": "NXT", "31": "EID", "32": "NIMLOC", "33": "SRV", "34": "ATMA", "35": "NAPTR",
+	"36": "KX", "37": "CERT", "38": "A6", "39": "DNAME", "40": "SINK", "41": "OPT", "43": "DS", "46": "RRSIG", "47": "NSEC",
+	"48": "DNSKEY", "49": "DHCID", "100": "UINFO", "101": "UID", "102": "GID", "103": "UNSPEC", "248": "ADDRS", "249": "TKEY",
+	"250": "TSIG", "251": "IXFR", "252": "AXFR", "253": "MAILB", "254": "MAILA", "255": "ANY", "65281": "WINS", "65282": "WINSR"}
+
+// dnsFields parses Cloud Funnel's DNS strings as pipeline-dns.yml does:
+// the request is "type: <n> <name>" (or just a name), the response a list
+// of "type: <n> <data>" answers and addresses separated by ';'. When a
+// response is present, related.hosts is replaced by the names it carries.
+func dnsFields(d *event.Builder, request, response string, related *[]string) {
+	var hosts []string
+	if request != "" {
+		if parts := strings.Fields(request); len(parts) == 3 {
+			d.Str("dns.question.type", dnsTypes[parts[1]])
+			d.Set("dns.question.name", parts[2])
+			hosts = append(hosts, parts[2])
+		} else {
+			d.Set("dns.question.name", request)
+		}
+	}
+	if response == "" {
+		return
+	}
+	var answers []*event.Builder
+	var ips []string
+	for _, a := range strings.Split(response, ";") {
+		if a == "" {
+			continue
+		}
+		if strings.HasPrefix(a, "type:") {
+			parts := strings.Fields(a)
+			ans := event.NewBuilder()
+			if len(parts) >= 2 {
+				ans.Str("type", dnsTypes[parts[1]])
+			}
+			if len(parts) == 3 {
+				ans.Set("data", unmapIPv4(parts[2]))
+				hosts = append(hosts, parts[2])
+			}
+			answers = append(answers, ans)
+			continue
+		}
+		ips = append(ips, unmapIPv4(a))
+	}
+	if len(answers) > 0 {
+		d.SetObjs("dns.answers", answers)
+	}
+	if len(ips) > 0 {
+		d.SetList("dns.resolved_ip", ips)
+	}
+	if len(hosts) > 0 {
+		*related = hosts
+	}
+}
+
+// unmapIPv4 turns "::ffff:1.2.3.4" (optionally bracketed, with a port)
+// into "1.2.3.4", as the pipeline's gsub does.
+func unmapIPv4(s string) string {
+	t := strings.TrimPrefix(s, "[")
+	if !strings.HasPrefix(t, "::ffff:") {
+		return s
+	}
+	t = t[len("::ffff:"):]
+	if i := strings.IndexByte(t, ']'); i >= 0 {
+		t = t[:i]
+	}
+	dots := 0
+	for _, c := range []byte(t) {
+		switch {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			return s
+		}
+	}
+	if dots != 3 {
+		return s
+	}
+	return t
 }
