@@ -127,10 +127,7 @@ func TestElasticFixtures(t *testing.T) {
 			if err := json.Unmarshal(raw, &exp); err != nil {
 				t.Fatal(err)
 			}
-			derived, err := rulefields.Derive(rulesDir, fx.index)
-			if err != nil {
-				t.Fatal(err)
-			}
+			derived := rulefields.FromRules(loadRules(t, rulesDir), fx.index)
 			ruleField := map[string]bool{}
 			for _, f := range derived.Fields {
 				ruleField[f.Name] = true

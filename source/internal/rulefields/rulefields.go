@@ -36,9 +36,14 @@ func Derive(dir, index string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FromRules(res.Rules, index), nil
+}
+
+// FromRules is Derive over rules already loaded.
+func FromRules(rules []*rule.Rule, index string) *Result {
 	counts := map[string]int{}
 	out := &Result{}
-	for _, r := range res.Rules {
+	for _, r := range rules {
 		if !Targets(r.Index, index) {
 			continue
 		}
@@ -76,7 +81,7 @@ func Derive(dir, index string) (*Result, error) {
 		}
 		return a.Name < b.Name
 	})
-	return out, nil
+	return out
 }
 
 // kqlField finds "name :" and "name:(" terms of KQL and Lucene queries.
