@@ -250,22 +250,53 @@ type Field struct {
 
 // EventData returns the EventData as ordered name/value pairs. Data elements
 // without a Name attribute are named param1, param2, ... (as Winlogbeat does);
-// other children (e.g. Binary) keep their element name.
+// other children (e.g. Binary) keep their element name. It is nil when the
+// event has no EventData.
 func (r *Record) EventData() []Field {
 	ed := r.Root.Child("EventData")
 	if ed == nil {
 		return nil
 	}
-	out := make([]Field, 0, len(ed.Children))
+	return appendEventData(make([]Field, 0, len(ed.Children)), ed)
+}
+
+// AppendEventData appends the pairs EventData returns to dst: with a dst
+// reused across records it does not allocate.
+func (r *Record) AppendEventData(dst []Field) []Field {
+	if ed := r.Root.Child("EventData"); ed != nil {
+		return appendEventData(dst, ed)
+	}
+	return dst
+}
+
+// paramNames are the names of unnamed Data elements, made once.
+var paramNames = func() []string {
+	out := make([]string, 64)
+	for i := range out {
+		out[i] = "param" + strconv.Itoa(i+1)
+	}
+	return out
+}()
+
+func paramName(n int) string {
+	if n <= len(paramNames) {
+		return paramNames[n-1]
+	}
+	return "param" + strconv.Itoa(n)
+}
+
+func appendEventData(out []Field, ed *Element) []Field {
 	n := 0
 	for _, c := range ed.Children {
 		name := c.Name
 		if c.Name == "Data" {
 			n++
-			if v, ok := c.Attr("Name"); ok && v.String() != "" {
+			name = ""
+			if v, ok := c.Attr("Name"); ok {
 				name = v.String()
-			} else {
-				name = "param" + strconv.Itoa(n)
+			}
+			if name == "" {
+				name = paramName(n)
 			}
 		}
 		out = append(out, Field{Name: name, Value: c.Value()})
@@ -274,16 +305,25 @@ func (r *Record) EventData() []Field {
 }
 
 // UserData returns the children of UserData's first element as name/value pairs
-// (element name to content), in document order.
+// (element name to content), in document order. It is nil when the event has
+// no UserData.
 func (r *Record) UserData() []Field {
 	ud := r.Root.Child("UserData")
 	if ud == nil || len(ud.Children) == 0 {
 		return nil
 	}
-	top := ud.Children[0]
-	out := make([]Field, 0, len(top.Children))
-	for _, c := range top.Children {
-		out = append(out, Field{Name: c.Name, Value: c.Value()})
+	return r.AppendUserData(make([]Field, 0, len(ud.Children[0].Children)))
+}
+
+// AppendUserData appends the pairs UserData returns to dst: with a dst
+// reused across records it does not allocate.
+func (r *Record) AppendUserData(dst []Field) []Field {
+	ud := r.Root.Child("UserData")
+	if ud == nil || len(ud.Children) == 0 {
+		return dst
 	}
-	return out
+	for _, c := range ud.Children[0].Children {
+		dst = append(dst, Field{Name: c.Name, Value: c.Value()})
+	}
+	return dst
 }

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# bench-evtx.sh: one-core throughput of Vigil's Windows event log path over
+# the windows-evtx-bulk corpus (issue 4).
+#
+# Builds ./cmd/vigil and ./cmd/vigil-evtxbench, then measures, pinned to one
+# core (taskset, when present) with GOMAXPROCS=1:
+#   (1) read only        vigil-evtxbench: every record decoded, its System
+#                        fields and EventData/UserData pairs extracted (what
+#                        the normaliser needs); once with independent records
+#                        (evtx.Reader default), once with -reuse
+#                        (evtx.Reader.Reuse: record memory reused)
+#   (2) read+normalise   vigil normalize FILES >/dev/null
+#   (3) hunt             vigil hunt --workers 1 with every EQL rule whose index
+#                        patterns cover Windows event logs (winlogbeat-*,
+#                        logs-windows.*, logs-system.security*, .system*,
+#                        .application*, logs-system.*), from rules/ (except
+#                        _deprecated) and rules_building_block
+# and prints a markdown table (seconds, CPU seconds, records, records/s, MB/s,
+# max RSS) and, for (3), the alerts by rule.
+#
+# Environment:
+#   BENCH_DIR   binaries and outputs (default /tmp/vigil-bench-evtx)
+#   BENCH_CPU   the core to pin to (default 0)
+#   BENCH_RUNS  runs per step, the fastest is reported (default 1)
+#   BENCH_BASE  a git revision to measure too, as a baseline in the same run
+#               (built in a temporary worktree; read-only rows need
+#               cmd/vigil-evtxbench in that revision, else they say n/a)
+#   EVTX_DIR    the corpus (default ../shared/telemetry/windows-evtx-bulk)
+#   RULES_DIR   Elastic's detection-rules checkout (default ../shared/rules/detection-rules)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_DIR=${BENCH_DIR:-/tmp/vigil-bench-evtx}
+BENCH_CPU=${BENCH_CPU:-0}
+BENCH_RUNS=${BENCH_RUNS:-1}
+BENCH_BASE=${BENCH_BASE:-}
+EVTX_DIR=${EVTX_DIR:-../shared/telemetry/windows-evtx-bulk}
+RULES_DIR=${RULES_DIR:-../shared/rules/detection-rules}
+
+die() {
+	echo "bench-evtx: $*" >&2
+	exit 1
+}
+
+[[ $BENCH_RUNS =~ ^[0-9]+$ && $BENCH_RUNS -gt 0 ]] || die "BENCH_RUNS=$BENCH_RUNS: want a count"
+[[ -d $EVTX_DIR ]] || die "$EVTX_DIR absent (set EVTX_DIR)"
+[[ -d $RULES_DIR/rules ]] || die "$RULES_DIR/rules absent (set RULES_DIR)"
+command -v go >/dev/null || die "go is not on PATH"
+mkdir -p "$BENCH_DIR/bin"
+
+# Builds: the working tree, and BENCH_BASE if set.
+builds=(cur)
+go build -o "$BENCH_DIR/bin/vigil-cur" ./cmd/vigil || die "cannot build ./cmd/vigil"
+go build -o "$BENCH_DIR/bin/vigil-evtxbench-cur" ./cmd/vigil-evtxbench || die "cannot build ./cmd/vigil-evtxbench"
+cur_label="working tree ($(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo "+changes"))"
+base_label=""
+if [[ -n $BENCH_BASE ]]; then
+	wt=$BENCH_DIR/base-src
+	git worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
+	git worktree add --detach "$wt" "$BENCH_BASE" >/dev/null 2>&1 || die "cannot check out $BENCH_BASE"
+	(cd "$wt" && go build -o "$BENCH_DIR/bin/vigil-base" ./cmd/vigil) || die "cannot build ./cmd/vigil at $BENCH_BASE"
+	rm -f "$BENCH_DIR/bin/vigil-evtxbench-base"
+	if [[ -d $wt/cmd/vigil-evtxbench ]]; then
+		(cd "$wt" && go build -o "$BENCH_DIR/bin/vigil-evtxbench-base" ./cmd/vigil-evtxbench) || true
+	fi
+	base_label="$BENCH_BASE ($(git rev-parse --short "$BENCH_BASE"))"
+	git worktree remove --force "$wt" >/dev/null 2>&1 || true
+	builds=(base cur)
+fi
+
+# The corpus: .evtx files only (the directory also holds MANIFEST.json).
+mapfile -d '' files < <(find "$EVTX_DIR" -type f -iname '*.evtx' -print0 | sort -z)
+((${#files[@]})) || die "no .evtx files under $EVTX_DIR"
+bytes=$(printf '%s\0' "${files[@]}" | xargs -0 stat -c %s | awk '{ s += $1 } END { print s }')
+cat "${files[@]}" >/dev/null # page cache
+
+# The rules: EQL rules with a Windows event log index pattern.
+rules=()
+while IFS= read -r f; do
+	rules+=(--rules "$f")
+done < <(find "$RULES_DIR/rules" "$RULES_DIR/rules_building_block" -name '*.toml' -not -path '*/_deprecated/*' -print0 |
+	xargs -0 awk '
+		FNR == 1 && NR > 1 && eql && win { print prev }
+		FNR == 1 { eql = 0; win = 0; inidx = 0; prev = FILENAME }
+		/^type *= *"eql"/ { eql = 1 }
+		/^index *= *\[/ { inidx = 1 }
+		inidx && /"(winlogbeat-|logs-windows\.|logs-system\.(security|system|application)|logs-system\.\*)/ { win = 1 }
+		inidx && /\]/ { inidx = 0 }
+		END { if (eql && win) print prev }
+	' | sort)
+nrules=$((${#rules[@]} / 2))
+((nrules)) || die "no Windows EQL rules found under $RULES_DIR"
+
+pin=()
+if command -v taskset >/dev/null; then
+	pin=(taskset -c "$BENCH_CPU")
+else
+	echo "bench-evtx: no taskset: the runs are not pinned to one core (GOMAXPROCS=1 still)" >&2
+fi
+timer=()
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%U' true 2>/dev/null; then
+	timer=(/usr/bin/time -f '%U %S %M' -o)
+else
+	echo "bench-evtx: no GNU time: CPU seconds and max RSS are not measured" >&2
+fi
+
+# measure NAME CMD...: runs CMD (stdout to $BENCH_DIR/NAME.out, stderr to
+# NAME.err) BENCH_RUNS times; sets secs, cpu, rss_mb of the fastest run.
+measure() {
+	local name=$1 tfile=$BENCH_DIR/$1.time
+	shift
+	local i t0 t1 s
+	secs=""
+	for ((i = 0; i < BENCH_RUNS; i++)); do
+		local cmd=(env GOMAXPROCS=1 "${pin[@]}" "$@")
+		((${#timer[@]})) && cmd=("${timer[@]}" "$tfile" "${cmd[@]}")
+		t0=$(date +%s%N)
+		"${cmd[@]}" >"$BENCH_DIR/$name.out" 2>"$BENCH_DIR/$name.err" || true
+		t1=$(date +%s%N)
+		s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+		if [[ -z $secs ]] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
+			secs=$s cpu="n/a" rss_mb="n/a"
+			if [[ -s $tfile ]]; then
+				read -r u sy m < <(tail -1 "$tfile")
+				cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+				rss_mb=$(awk -v m="$m" 'BEGIN { printf "%.0f", m / 1024 }')
+			fi
+		fi
+	done
+}
+
+declare -a rows
+declare -A rate
+# row STEP BUILD RECORDS: one table line from the last measure.
+row() {
+	local step=$1 build=$2 records=$3 label rps mbs
+	label=$cur_label
+	[[ $build == base ]] && label=$base_label
+	rps=$(awk -v n="$records" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+	mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", b / 1e6 / s }')
+	rate[$step/$build]=$rps
+	rows+=("| $step | $label | $secs | $cpu | $records | $rps | $mbs | $rss_mb |")
+	echo "bench-evtx: $step, $label: ${secs}s, $records records, $rps records/s, $mbs MB/s" >&2
+}
+
+for b in "${builds[@]}"; do
+	eb=$BENCH_DIR/bin/vigil-evtxbench-$b
+	if [[ -x $eb ]]; then
+		measure "read-$b" "$eb" "${files[@]}"
+		n=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$BENCH_DIR/read-$b.out")
+		[[ -n $n ]] || die "read-only ($b) failed: $(cat "$BENCH_DIR/read-$b.err")"
+		row "(1) read only" "$b" "$n"
+		if "$eb" -h 2>&1 | grep -q -- -reuse; then
+			measure "read-reuse-$b" "$eb" -reuse "${files[@]}"
+			n=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$BENCH_DIR/read-reuse-$b.out")
+			row "(1) read only, Reader.Reuse" "$b" "$n"
+		fi
+	else
+		rows+=("| (1) read only | $base_label | n/a (no cmd/vigil-evtxbench) | | | | | |")
+	fi
+	measure "normalize-$b" "$BENCH_DIR/bin/vigil-$b" normalize "${files[@]}"
+	n=$(sed -n 's/.*files, \([0-9]*\) records.*/\1/p' "$BENCH_DIR/normalize-$b.err" | tail -1)
+	[[ -n $n ]] || die "vigil normalize ($b) failed: $(tail -5 "$BENCH_DIR/normalize-$b.err")"
+	row "(2) read+normalise" "$b" "$n"
+	workers=()
+	# One evaluation worker, where the build has the flag (older ones are single-threaded).
+	"$BENCH_DIR/bin/vigil-$b" hunt --help 2>&1 | grep -q -- --workers && workers=(--workers 1)
+	measure "hunt-$b" "$BENCH_DIR/bin/vigil-$b" hunt "${workers[@]}" --stats --format ndjson "${rules[@]}" "${files[@]}"
+	n=$(sed -n 's/.* files, \([0-9]*\) events read.*/\1/p' "$BENCH_DIR/hunt-$b.err" | tail -1)
+	[[ -n $n ]] || die "vigil hunt ($b) failed: $(tail -5 "$BENCH_DIR/hunt-$b.err")"
+	row "(3) hunt, $nrules rules" "$b" "$n"
+done
+
+cpuinfo="one core (taskset -c $BENCH_CPU), GOMAXPROCS=1"
+((${#pin[@]})) || cpuinfo="GOMAXPROCS=1 (no taskset)"
+cat <<EOF
+
+### Windows event logs: ${#files[@]} .evtx files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') ($EVTX_DIR), $cpuinfo
+
+$(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s), files in page cache. (1) extracts System,
+EventData and UserData from each record; (2) writes the ECS documents to /dev/null; (3) runs the $nrules EQL
+rules of detection-rules whose index patterns cover Windows event logs (winlogbeat-*, logs-windows.*,
+logs-system.security*/system*/application*/\*; rules/ except _deprecated, and rules_building_block). CPU s is user+system time (GNU time).
+
+| step | build | seconds | CPU s | records | records/s | MB/s | max RSS MB |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+EOF
+printf '%s\n' "${rows[@]}"
+if [[ -n $BENCH_BASE ]]; then
+	echo
+	echo "Speed-up of the working tree over $base_label (records/s ratio, same run):"
+	for step in "(1) read only" "(2) read+normalise" "(3) hunt, $nrules rules"; do
+		if [[ -n ${rate[$step/base]:-} && -n ${rate[$step/cur]:-} ]]; then
+			echo "- $step: $(awk -v a="${rate[$step/cur]}" -v b="${rate[$step/base]}" 'BEGIN { printf "%.2fx", a / b }')"
+		fi
+	done
+fi
+last=${builds[-1]}
+echo
+echo "Alerts of (3) by rule ($cur_label):"
+echo
+echo '```'
+# The --stats summary: total line, then "  COUNT  rule (severity)" lines.
+grep -E '^vigil: [0-9]+ alerts|^ +[0-9]+  ' "$BENCH_DIR/hunt-$last.err" || echo "(no alerts)"
+echo '```'
+if [[ -n $BENCH_BASE ]]; then
+	if cmp -s <(grep -E '^ +[0-9]+  ' "$BENCH_DIR/hunt-base.err") <(grep -E '^ +[0-9]+  ' "$BENCH_DIR/hunt-cur.err"); then
+		echo "Alerts by rule are the same for $base_label."
+	else
+		echo "**Alerts by rule differ from $base_label** (see $BENCH_DIR/hunt-base.err)."
+	fi
+fi
