@@ -112,6 +112,9 @@ type Record struct {
 	Late       int `json:"late"`       // from events older than the windows
 	Duplicates int `json:"duplicates"` // already stored: not created again
 	Suppressed int `json:"suppressed"` // folded into an alert by suppression
+	// Dropped: groups beyond the backlog of deferred alerts
+	// (BacklogFactor x max_signals), counted and reported, not created.
+	Dropped int `json:"dropped_backlog_full,omitempty"`
 	// Gap is Kibana's remaining gap beyond MaxCatchup intervals. Events
 	// are evaluated continuously from the log, so the gap loses no alert;
 	// it is recorded as Kibana would, for comparison.
@@ -130,6 +133,7 @@ type state struct {
 	NotCreated    int                                `json:"not_created"`
 	Duplicates    int                                `json:"duplicates"`
 	Suppressed    int                                `json:"suppressed"`
+	Dropped       int                                `json:"dropped"`
 	Scanned       int64                              `json:"scanned"`
 	Errors        []string                           `json:"errors,omitempty"`
 	Deferred      []*group                           `json:"deferred,omitempty"`
@@ -369,6 +373,42 @@ func (s *Scheduler) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// AlertStatusChanged tells the scheduler an alert's workflow status
+// changed (the API calls it): closing an alert that suppression folds
+// alerts into ends its suppression group, so the next alert of the group
+// is created (Kibana's default on closure).
+func (s *Scheduler) AlertStatusChanged(ruleID, uuid, status string) {
+	if status != alerts.StatusClosed {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if x := s.execs[ruleID]; x != nil && x.supp != nil {
+		x.supp.Forget(uuid)
+		x.markDirty()
+	}
+}
+
+// Flush saves the state of every rule that changed since it was last
+// saved. A log consumer calls it before acknowledging a batch: what a
+// crash loses is then exactly what the redelivered batch rebuilds.
+func (s *Scheduler) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, x := range s.execs {
+		if !x.dirty {
+			continue
+		}
+		if err := x.save(ctx); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		x.dirty = false
+	}
+	return errors.Join(errs...)
+}
+
 // Stats are the scheduler's feed counters.
 type Stats struct {
 	Fed, Malformed int64
@@ -393,6 +433,7 @@ type executor struct {
 	fallback    bool
 	st          state
 	scannedBase int64 // s.fed when the open period's count was restored
+	dirty       bool  // state changed since it was saved
 }
 
 func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor, error) {
@@ -511,7 +552,7 @@ func (x *executor) offer(g []*detect.Alert, now time.Time) {
 	}
 	if have[lead.UUID] || x.isDeferred(lead.UUID) {
 		x.st.Duplicates++
-		x.saveQuiet(ctx)
+		x.markDirty()
 		return
 	}
 	rangeMs, ok := x.rangeTime(g)
@@ -526,13 +567,13 @@ func (x *executor) offer(g []*detect.Alert, now time.Time) {
 		}
 		if d.Duplicate {
 			x.st.Duplicates++
-			x.saveQuiet(ctx)
+			x.markDirty()
 			return
 		}
 		if d.Suppressed {
 			x.st.Suppressed++
 			x.applySuppression(ctx, d, now)
-			x.saveQuiet(ctx)
+			x.markDirty()
 			return
 		}
 	}
@@ -541,9 +582,15 @@ func (x *executor) offer(g []*detect.Alert, now time.Time) {
 		x.create(ctx, gr, now, "scheduled")
 	} else {
 		x.st.NotCreated++
-		x.defer1(gr)
+		if len(x.st.Deferred) >= x.backlogCap() {
+			// A rule far beyond its limit: keep the earliest, count the
+			// rest (reported in the execution record).
+			x.st.Dropped++
+		} else {
+			x.defer1(gr)
+		}
 	}
-	x.saveQuiet(ctx)
+	x.markDirty()
 }
 
 func (x *executor) isDeferred(uuid string) bool {
@@ -589,6 +636,7 @@ func (x *executor) fail(err error) {
 	if len(x.st.Errors) < 20 {
 		x.st.Errors = append(x.st.Errors, err.Error())
 	}
+	x.dirty = true
 }
 
 // create stores a group now, as part of the open execution.
@@ -683,6 +731,11 @@ func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
 		rec.Status = StatusWarning
 		msgs = append(msgs, MaxSignalsMessage)
 	}
+	if x.st.Dropped > 0 {
+		rec.Dropped = x.st.Dropped
+		rec.Status = StatusWarning
+		msgs = append(msgs, fmt.Sprintf("%d alerts were not created: more than %d were waiting for later executions.", x.st.Dropped, x.backlogCap()))
+	}
 	if x.spec.Capped {
 		rec.Status = StatusWarning
 		msgs = append(msgs, fmt.Sprintf("max_signals %d is above the limit of %d alerts per run: %d applies", x.r.MaxSignals, x.capOrDefault(), x.spec.MaxSignals))
@@ -708,6 +761,12 @@ func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
 	return rec
 }
 
+// BacklogFactor bounds the deferred alert groups of a rule to
+// BacklogFactor x max_signals.
+const BacklogFactor = 100
+
+func (x *executor) backlogCap() int { return BacklogFactor * x.spec.MaxSignals }
+
 func (x *executor) capOrDefault() int {
 	if x.s.opts.MaxSignalsCap > 0 {
 		return x.s.opts.MaxSignalsCap
@@ -731,4 +790,8 @@ func (x *executor) saveQuiet(ctx context.Context) {
 	if err := x.save(ctx); err != nil {
 		x.fail(err)
 	}
+	x.dirty = false
 }
+
+// markDirty notes a state change; Flush or the next execution saves it.
+func (x *executor) markDirty() { x.dirty = true }

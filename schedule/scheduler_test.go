@@ -367,6 +367,10 @@ func TestRestartMidRun(t *testing.T) {
 	}
 	h.clock.Set(t0.Add(3 * time.Minute))
 	h.feed(evs...)
+	// The consumer flushes before acknowledging its batch.
+	if err := h.s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	// Crash: a new scheduler, no Close.
 	h.start(eventRule(2))
 	for _, ev := range evs {
@@ -558,4 +562,52 @@ func TestBatchRule(t *testing.T) {
 	if rec.GroupsCreated != 1 || rec.Status != StatusSucceeded {
 		t.Fatalf("%+v", rec)
 	}
+}
+
+// TestBacklogBound: a rule far beyond max_signals keeps BacklogFactor x
+// max_signals groups waiting and counts the rest in its record.
+func TestBacklogBound(t *testing.T) {
+	h := newHarness(t, eventRule(1))
+	h.tickAt(t0)
+	for i := 0; i < 103; i++ {
+		h.s.Feed(procEv(fmt.Sprintf("e%d", i), t0.Add(time.Duration(i)*time.Second), "evil.exe", "a"))
+	}
+	rec := one(t, h.tickAt(t0.Add(5*time.Minute)))
+	if rec.GroupsCreated != 1 || rec.NotCreated != 100 || rec.Dropped != 2 || rec.Status != StatusWarning ||
+		!strings.Contains(rec.Message, "2 alerts were not created") {
+		t.Fatalf("%+v", rec)
+	}
+}
+
+// TestCloseEndsSuppression: closing the alert a group folds into starts a
+// new group (Kibana's default on closure).
+func TestCloseEndsSuppression(t *testing.T) {
+	r := eventRule(0)
+	r.AlertSuppression = json.RawMessage(`{"group_by":["host.name"],"duration":{"value":1,"unit":"h"}}`)
+	h := newHarness(t, r)
+	h.tickAt(t0)
+	h.feed(procEv("e1", t0.Add(time.Minute), "evil.exe", "a"), procEv("e2", t0.Add(2*time.Minute), "evil.exe", "a"))
+	first := h.notes[0].Alerts[0].UUID
+	if _, err := h.store.SetStatus(context.Background(), first, alerts.StatusClosed, "bob", t0); err != nil {
+		t.Fatal(err)
+	}
+	h.s.AlertStatusChanged("r-event", first, alerts.StatusClosed)
+	h.feed(procEv("e3", t0.Add(3*time.Minute), "evil.exe", "a"))
+	rec := one(t, h.tickAt(t0.Add(5*time.Minute)))
+	if rec.GroupsCreated != 2 || rec.Suppressed != 1 {
+		t.Fatalf("%+v", rec)
+	}
+}
+
+func FuzzParseNowOffset(f *testing.F) {
+	for _, s := range []string{"now", "now-9m", "now+1m", "now-1h-30m", "now-6m/d", "now-", "now-99999999999999999999d", "5m", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseNowOffset(s)
+		if err == nil && !strings.HasPrefix(strings.TrimSpace(s), "now") {
+			t.Fatalf("%q accepted: %v", s, d)
+		}
+		ParseInterval(s)
+	})
 }

@@ -101,6 +101,12 @@ var units = map[string]time.Duration{
 	"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour,
 }
 
+// maxAmount and maxOffset keep durations far from overflow.
+const (
+	maxAmount = 100_000
+	maxOffset = 100 * 365 * 24 * time.Hour
+)
+
 // ParseInterval reads Kibana's interval ("5m", "30s", "1h", "1d").
 func ParseInterval(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -109,8 +115,8 @@ func ParseInterval(s string) (time.Duration, error) {
 	}
 	u, ok := units[s[len(s)-1:]]
 	n, err := strconv.Atoi(s[:len(s)-1])
-	if !ok || err != nil || n <= 0 {
-		return 0, fmt.Errorf("want a positive number and a unit (s, m, h, d)")
+	if !ok || err != nil || n <= 0 || n > maxAmount {
+		return 0, fmt.Errorf("want a positive number (at most %d) and a unit (s, m, h, d)", maxAmount)
 	}
 	return time.Duration(n) * u, nil
 }
@@ -136,7 +142,10 @@ func ParseNowOffset(s string) (time.Duration, error) {
 		if i == 1 || i >= len(rest) {
 			return 0, fmt.Errorf("want a number and a unit after %c", sign)
 		}
-		n, _ := strconv.Atoi(rest[1:i])
+		n, err := strconv.Atoi(rest[1:i])
+		if err != nil || n > maxAmount {
+			return 0, fmt.Errorf("amount %q: at most %d", rest[1:i], maxAmount)
+		}
 		u, ok := units[rest[i:i+1]]
 		if !ok {
 			return 0, fmt.Errorf("unit %q: want s, m, h or d", rest[i:i+1])
@@ -146,6 +155,9 @@ func ParseNowOffset(s string) (time.Duration, error) {
 			off += d
 		} else {
 			off -= d
+		}
+		if off > maxOffset || off < -maxOffset {
+			return 0, fmt.Errorf("offset beyond 100 years")
 		}
 		rest = rest[i+1:]
 	}

@@ -67,6 +67,9 @@ type Options struct {
 	Now func() time.Time
 	// MaxUpload bounds a rule upload (default 16 MiB).
 	MaxUpload int64
+	// OnStatus, when set, is told of workflow status changes
+	// (Scheduler.AlertStatusChanged: closing ends a suppression group).
+	OnStatus func(ruleID, uuid, status string)
 }
 
 type handler struct {
@@ -264,6 +267,9 @@ func (h *handler) patchAlert(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return
+	}
+	if h.opts.OnStatus != nil {
+		h.opts.OnStatus(a.RuleID, a.UUID, status)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(a.Doc)
