@@ -1,0 +1,98 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vigilsec/vigil/store/eventlog"
+)
+
+// DetectorName is the durable consumer name the scheduler reads the event
+// log with.
+const DetectorName = "vigil-schedule"
+
+// HandleLog is an eventlog.Handler: it feeds a batch of log records (each
+// an event with its _index and _id, as the ingest server stores them) and
+// saves the rules' state before the batch is acknowledged. Malformed
+// records are counted (Stats) and skipped, never retried; a state that
+// cannot be saved fails the batch, which the log then redelivers.
+func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) error {
+	for _, r := range batch {
+		s.Feed(Event{Line: r.Data}) // malformed: counted by Feed
+	}
+	return s.Flush(ctx)
+}
+
+// LogSource reads the event log back (EventSource) from a JetStream
+// ordered consumer, starting at the records stored since the window's
+// start minus Skew: an event is stored after it happens, so its record
+// cannot be older than its time, unless its clock runs ahead.
+type LogSource struct {
+	Log    *eventlog.Log
+	Stream string        // default eventlog.DefaultStream
+	Skew   time.Duration // default 1h
+}
+
+// Scan implements EventSource. It stops at the log's end as of the call.
+func (l *LogSource) Scan(ctx context.Context, from, to time.Time, fn func(Event) error) error {
+	name := l.Stream
+	if name == "" {
+		name = eventlog.DefaultStream
+	}
+	skew := l.Skew
+	if skew <= 0 {
+		skew = time.Hour
+	}
+	st, err := l.Log.JetStream().Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	end := info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	start := from.Add(-skew)
+	oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
+	if err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	for {
+		mb, err := oc.Fetch(1000, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return fmt.Errorf("event log: %w", err)
+		}
+		n := 0
+		for m := range mb.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("event log: %w", err)
+			}
+			if err := fn(Event{Line: m.Data()}); err != nil {
+				return err
+			}
+			if md.Sequence.Stream >= end {
+				return nil
+			}
+		}
+		if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return fmt.Errorf("event log: %w", err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if n == 0 {
+			// Nothing stored since start (all older): done.
+			return nil
+		}
+	}
+}
