@@ -37,6 +37,21 @@ func (s *pool[T]) take(n, size int) []T {
 	return out
 }
 
+// takeRaw is take without zeroing, for callers that set every element:
+// clearing memory that holds pointers costs write barriers while the
+// garbage collector runs.
+func (s *pool[T]) takeRaw(n, size int) []T {
+	if n == 0 {
+		return nil
+	}
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]T, 0, max(size, 2*cap(s.buf), n))
+	}
+	i := len(s.buf)
+	s.buf = s.buf[:i+n]
+	return s.buf[i : i+n : i+n]
+}
+
 func (s *pool[T]) reset() { s.buf = s.buf[:0] }
 
 // Initial pool sizes, in items.
@@ -71,10 +86,10 @@ func (a *arena) reset() {
 	a.bytes = a.bytes[:0]
 }
 
-func (a *arena) element() *Element         { return &a.elems.take(1, elemPool)[0] }
-func (a *arena) values(n int) []Value      { return a.vals.take(n, valuePool) }
+func (a *arena) rawElement() *Element      { return &a.elems.takeRaw(1, elemPool)[0] } // caller sets it
+func (a *arena) values(n int) []Value      { return a.vals.takeRaw(n, valuePool) }     // callers set them all
 func (a *arena) compound() *compound       { return &a.comps.take(1, 16)[0] }
-func (a *arena) elemPtrs(n int) []*Element { return a.ptrs.take(n, ptrPool) }
+func (a *arena) elemPtrs(n int) []*Element { return a.ptrs.takeRaw(n, ptrPool) } // callers set them all
 
 // reserve makes room for n more bytes and returns the byte slice (to its
 // capacity) and the offset where they start.

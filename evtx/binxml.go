@@ -169,7 +169,7 @@ func (p *parser) newNode(kind uint8) *node {
 
 // popNodes moves the nodes stacked since mark into the node pool.
 func (p *parser) popNodes(mark int) []*node {
-	out := p.nptrs.take(len(p.nstack)-mark, 1024)
+	out := p.nptrs.takeRaw(len(p.nstack)-mark, 1024) // all copied
 	copy(out, p.nstack[mark:])
 	p.nstack = p.nstack[:mark]
 	return out
@@ -349,7 +349,7 @@ func (p *parser) parseElement(nested bool) *node {
 			a.parts = p.popNodes(nmark)
 			p.astack = append(p.astack, a)
 		}
-		e.attrs = p.nattrs.take(len(p.astack)-amark, 256)
+		e.attrs = p.nattrs.takeRaw(len(p.astack)-amark, 256) // all copied
 		copy(e.attrs, p.astack[amark:])
 		p.astack = p.astack[:amark]
 	}
@@ -727,10 +727,9 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 	p.spend(1)
 	switch n.kind {
 	case nElem:
-		e := p.ia.element()
-		e.Name = n.name
+		var attrs []Attr
 		if len(n.attrs) > 0 {
-			attrs := p.ia.attrs.take(len(n.attrs), attrPool)
+			attrs = p.ia.attrs.takeRaw(len(n.attrs), attrPool) // all set below
 			for i, a := range n.attrs {
 				var v Value
 				if len(a.parts) == 1 && a.parts[0].kind != nInst {
@@ -741,15 +740,17 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 				p.charge(v)
 				attrs[i] = Attr{Name: a.name, Value: v}
 			}
-			e.Attrs = attrs
 		}
 		if len(n.children) == 1 && n.children[0].kind == nSub {
 			// The common <Data>{sub}</Data>: share the instance's value slot.
 			if id := int(n.children[0].sub); id < len(subs) && subs[id].Type != BinXMLType {
+				var vals []Value
 				if subs[id].Type != NullType {
 					p.charge(subs[id])
-					e.Values = subs[id : id+1 : id+1]
+					vals = subs[id : id+1 : id+1]
 				}
+				e := p.ia.rawElement()
+				*e = Element{Name: n.name, Attrs: attrs, Values: vals}
 				p.kids = append(p.kids, e)
 				return
 			}
@@ -758,8 +759,10 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 		for _, c := range n.children {
 			p.instantiate(c, subs, depth+1)
 		}
-		e.Children = p.popKids(kmark)
-		e.Values = p.popValues(p.ia, vmark)
+		children := p.popKids(kmark)
+		vals := p.popValues(p.ia, vmark)
+		e := p.ia.rawElement()
+		*e = Element{Name: n.name, Attrs: attrs, Children: children, Values: vals}
 		p.kids = append(p.kids, e)
 	case nValue:
 		p.charge(n.val)
@@ -774,15 +777,14 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 			if v.more == nil {
 				return
 			}
-			// The first use takes the value's elements; later ones copy them,
-			// so that a value substituted several times does not make the
-			// tree a DAG (whose rendering could grow exponentially). Both
-			// are charged alike.
+			// The first use takes the value's elements (charged when they
+			// were made); later ones copy them, so that a value substituted
+			// several times does not make the tree a DAG (whose rendering
+			// could grow exponentially).
 			first := !v.more.used
 			v.more.used = true
 			for _, e := range v.more.elems {
 				if first {
-					p.chargeTree(e)
 					p.kids = append(p.kids, e)
 				} else {
 					p.kids = append(p.kids, p.copyElement(e))
@@ -843,20 +845,6 @@ func (p *parser) charge(v Value) {
 	p.spend((len(v.Str)+len(v.Raw))/16 + len(v.Items()))
 }
 
-// chargeTree charges what copyElement would for e, without copying.
-func (p *parser) chargeTree(e *Element) {
-	p.spend(1 + len(e.Attrs) + len(e.Values))
-	for _, v := range e.Values {
-		p.charge(v)
-	}
-	for _, a := range e.Attrs {
-		p.charge(a.Value)
-	}
-	for _, c := range e.Children {
-		p.chargeTree(c)
-	}
-}
-
 func (p *parser) copyElement(e *Element) *Element {
 	p.spend(1 + len(e.Attrs) + len(e.Values))
 	for _, v := range e.Values {
@@ -865,14 +853,15 @@ func (p *parser) copyElement(e *Element) *Element {
 	for _, a := range e.Attrs {
 		p.charge(a.Value)
 	}
-	c := p.ia.element()
-	c.Name, c.Attrs, c.Values = e.Name, e.Attrs, e.Values
+	var children []*Element
 	if len(e.Children) > 0 {
-		c.Children = p.ia.elemPtrs(len(e.Children))
+		children = p.ia.elemPtrs(len(e.Children))
 		for i, ch := range e.Children {
-			c.Children[i] = p.copyElement(ch)
+			children[i] = p.copyElement(ch)
 		}
 	}
+	c := p.ia.rawElement()
+	*c = Element{Name: e.Name, Attrs: e.Attrs, Children: children, Values: e.Values}
 	return c
 }
 
