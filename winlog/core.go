@@ -19,6 +19,7 @@ import (
 type record struct {
 	sys             evtx.System
 	ts              time.Time // @timestamp (zero: none)
+	task            string    // the task's display name when the input has it (NXLog Category)
 	names, vals     []string  // event data, in order
 	udNames, udVals []string  // user data, in order
 }
@@ -26,6 +27,7 @@ type record struct {
 func (r *record) reset() {
 	r.sys = evtx.System{}
 	r.ts = time.Time{}
+	r.task = ""
 	r.names, r.vals = r.names[:0], r.vals[:0]
 	r.udNames, r.udVals = r.udNames[:0], r.udVals[:0]
 }
@@ -261,7 +263,7 @@ func (m *mapper) writeWinlog() nodeID {
 	d.setInt(w, "version", int64(sys.Version))
 	d.set(w, "opcode", opcodeName(sys.Opcode))
 	d.set(w, "level", levelName(sys.Level))
-	if t := taskName(sys); t != "" {
+	if t := first(m.rec.task, taskName(sys)); t != "" {
 		d.set(w, "task", t)
 	} else {
 		d.setUintString(w, "task", uint64(sys.Task))
@@ -301,10 +303,17 @@ func (m *mapper) writeWinlog() nodeID {
 }
 
 // keepEventData reports whether an event_data entry stays in
-// winlog.event_data after the mapping (the pipelines drop empty and "-"
-// values and the names they rename).
+// winlog.event_data after the mapping: the Sysmon pipeline drops empty, "-"
+// and zero-GUID values (its first script), and so does the newest 4688
+// script (Elastic's forwarded 4688 fixture); other Security events keep
+// "-" (the 4728/4732 fixtures). Every pipeline drops the names it renames.
 func (m *mapper) keepEventData(name, v string) bool {
-	if dropped(v) {
+	if m.sysmon != 0 || Dataset(m.rec.sys.Channel) == SysmonDataset ||
+		(m.rec.sys.EventID == 4688 && Dataset(m.rec.sys.Channel) == SecurityDataset) {
+		if dropped(v) {
+			return false
+		}
+	} else if v == "" {
 		return false
 	}
 	for _, r := range m.renamed {

@@ -448,6 +448,15 @@ func fixtureDocs(t *testing.T, dir, name string) (got, want []map[string]any) {
 				TimeCreated  string            `json:"time_created"`
 				Keywords     []string          `json:"keywords"`
 				EventData    map[string]string `json:"event_data"`
+				Process      struct {
+					PID    json.Number `json:"pid"`
+					Thread struct {
+						ID json.Number `json:"id"`
+					} `json:"thread"`
+				} `json:"process"`
+				User struct {
+					Identifier string `json:"identifier"`
+				} `json:"user"`
 			} `json:"winlog"`
 		} `json:"events"`
 	}
@@ -486,6 +495,13 @@ func fixtureDocs(t *testing.T, dir, name string) (got, want []map[string]any) {
 			el("Channel", sval(w.Channel)),
 			el("Computer", sval(w.Computer)),
 		}}
+		if w.Process.PID != "" {
+			sys.Children = append(sys.Children, &evtx.Element{Name: "Execution", Attrs: []evtx.Attr{
+				{Name: "ProcessID", Value: sval(w.Process.PID.String())}, {Name: "ThreadID", Value: sval(first(w.Process.Thread.ID.String(), "0"))}}})
+		}
+		if w.User.Identifier != "" {
+			sys.Children = append(sys.Children, &evtx.Element{Name: "Security", Attrs: []evtx.Attr{{Name: "UserID", Value: sval(w.User.Identifier)}}})
+		}
 		ed := &evtx.Element{Name: "EventData"}
 		names := make([]string, 0, len(w.EventData))
 		for k := range w.EventData {

@@ -131,6 +131,7 @@ type sysmonFields struct {
 	RuleName            string
 	Signature           string
 	SignatureStatus     string
+	Signed              string
 	SourceHostname      string
 	SourceImage         string
 	SourceIp            string
@@ -229,6 +230,8 @@ func (f *sysmonFields) load(names, vals []string) {
 			f.Signature = v
 		case "SignatureStatus":
 			f.SignatureStatus = v
+		case "Signed":
+			f.Signed = v
 		case "SourceHostname":
 			f.SourceHostname = v
 		case "SourceImage":
@@ -376,6 +379,16 @@ func (m *mapper) mapSysmon(id uint32) {
 	}
 	if f.SignatureStatus == "Valid" {
 		d.setBool(fo, "code_signature.valid", true)
+	}
+	if id == 7 {
+		// Newest pipeline, pinned by Elastic's image-load fixture: a
+		// Signed value other than true/false is the verification failure
+		// (dll.code_signature.status); file.code_signature.trusted says
+		// whether the signature was found valid.
+		if s := f.Signed; s != "" && s != "true" && s != "false" {
+			m.set("dll.code_signature.status", s)
+		}
+		d.setBool(fo, "code_signature.trusted", f.SignatureStatus == "Valid")
 	}
 	if len(fpath) > 1 {
 		if i := strings.LastIndexByte(fpath, '\\'); i >= 0 {
