@@ -19,7 +19,7 @@ func init() {
 		Sniff: sentinelone.Sniff, Normalize: sentinelone.Normalize})
 	Register(Format{Name: "m365defender", Aliases: []string{"m365_defender", "defender"},
 		Doc:   "Microsoft 365 Defender Event Hub records (AdvancedHunting-Device*) -> logs-m365_defender.event-default",
-		Sniff: m365defender.Sniff, Normalize: m365defender.Normalize})
+		Sniff: m365defender.Sniff, Split: SplitRecords, Normalize: m365defender.Normalize})
 	Register(Format{Name: "endgame", Aliases: []string{"eql-legacy"},
 		Doc:   "legacy Endgame / EQL schema events -> endgame-8.4.0",
 		Sniff: endgame.Sniff, Normalize: endgame.Normalize})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/vigilsec/vigil/event"
 )
 
 // A Format is one kind of record the Reader can turn into an ECS document:
@@ -23,6 +25,17 @@ type Format struct {
 	// not plainly ECS, so it must be a few substring tests at most and
 	// never wrong for records of the other registered formats.
 	Sniff func(rec []byte) bool
+	// BeforeECS makes Sniff run even on records that have an @timestamp,
+	// before the ECS fast path: for formats whose raw records are Beats or
+	// Agent documents (which carry @timestamp) that still need the
+	// integration's ingest pipeline mapping. Such a Sniff runs on every ECS
+	// record, so it must be one short substring test.
+	BeforeECS bool
+	// Split, when set, recognises a record that is a batch of records of
+	// the format (an Event Hub envelope {"records":[...]}) and returns its
+	// elements, which are then normalised one by one; nil means rec is a
+	// single record. It runs only on records Sniff matched.
+	Split func(rec []byte) [][]byte
 	// Normalize appends the ECS document for rec to dst (one JSON object,
 	// no newline). file names the input, for log.file.path; it may be
 	// empty. An error is about rec alone: the Reader reports it with the
@@ -118,18 +131,24 @@ func (c *converter) detect(rec []byte) *Format {
 		}
 		return c.forced
 	}
+	for i := range registry {
+		if f := &registry[i]; f.BeforeECS && f.Sniff != nil && f.Normalize != nil && f.Sniff(rec) {
+			c.last = i
+			return f
+		}
+	}
 	if isECS(rec) {
 		return nil
 	}
 	// Records of one file are usually of one format: try the last one first.
 	if c.last >= 0 && c.last < len(registry) {
-		if f := &registry[c.last]; f.Sniff != nil && f.Sniff(rec) {
+		if f := &registry[c.last]; !f.BeforeECS && f.Sniff != nil && f.Sniff(rec) {
 			return f
 		}
 	}
 	for i := range registry {
 		f := &registry[i]
-		if i == c.last || f.Sniff == nil || f.Normalize == nil {
+		if i == c.last || f.BeforeECS || f.Sniff == nil || f.Normalize == nil {
 			continue
 		}
 		if f.Sniff(rec) {
@@ -180,12 +199,71 @@ func (r *Reader) convert(rec []byte, pos int) (out []byte, ok bool) {
 	if f == nil {
 		return rec, true
 	}
+	if f.Split != nil {
+		if elems := f.Split(rec); elems != nil {
+			r.batch, r.batchFmt, r.batchPos, r.batchIdx = elems, f, pos, 0
+			return nil, false // Next hands the elements out
+		}
+	}
+	return r.normalize(f, rec, pos, 0)
+}
+
+// normalize runs f's normaliser; elem is the 1-based element of a batch,
+// or 0.
+func (r *Reader) normalize(f *Format, rec []byte, pos, elem int) ([]byte, bool) {
 	out, err := f.Normalize(r.conv.out[:0], rec, r.name)
 	if err != nil {
+		if elem > 0 {
+			err = fmt.Errorf("batch element %d: %w", elem, err)
+		}
 		r.report(&Error{File: r.name, Line: pos, Err: &RecordError{Format: f.Name, Err: err}})
 		return nil, false
 	}
 	r.conv.out = out
 	r.normalized = true
 	return out, true
+}
+
+// nextInBatch normalises the next element of the current batch; false
+// when it was rejected (reported).
+func (r *Reader) nextInBatch() ([]byte, bool) {
+	e := r.batch[r.batchIdx]
+	r.batchIdx++
+	elem := r.batchIdx
+	if r.batchIdx == len(r.batch) {
+		r.batch = r.batch[:0]
+		r.batchIdx = 0
+	}
+	return r.normalize(r.batchFmt, e, r.batchPos, elem)
+}
+
+// SplitRecords recognises an Azure Event Hub envelope, {"records":[...]}
+// with nothing else in the object, and returns the array's elements (nil
+// when rec is not one). Malformed envelopes return nil and are then
+// rejected by the normaliser with a position.
+func SplitRecords(rec []byte) [][]byte {
+	t := bytes.TrimSpace(rec)
+	if !bytes.HasPrefix(t, []byte("{")) || !bytes.HasSuffix(t, []byte("}")) {
+		return nil
+	}
+	in := bytes.TrimSpace(t[1 : len(t)-1])
+	if !bytes.HasPrefix(in, []byte(`"records"`)) {
+		return nil
+	}
+	in = bytes.TrimSpace(in[len(`"records"`):])
+	if len(in) == 0 || in[0] != ':' {
+		return nil
+	}
+	in = bytes.TrimSpace(in[1:])
+	if len(in) == 0 || in[0] != '[' {
+		return nil
+	}
+	elems, err := event.SplitArray(in)
+	if err != nil {
+		return nil
+	}
+	if elems == nil {
+		elems = [][]byte{}
+	}
+	return elems
 }

@@ -116,6 +116,13 @@ type Reader struct {
 	// Vendor formats: detection per record, or the format SetFormat chose.
 	conv       converter
 	normalized bool // the last record is a normalised document, not file bytes
+
+	// A batch record (Event Hub {"records":[...]}) being handed out one
+	// element at a time; every element has the batch's position.
+	batch    [][]byte
+	batchFmt *Format
+	batchPos int
+	batchIdx int
 }
 
 func newReader() *Reader { return &Reader{conv: converter{last: -1}} }
@@ -302,6 +309,12 @@ func (r *Reader) Next() (rec []byte, pos int, ok bool) {
 		r.deferred = nil
 	}
 	for {
+		if r.batchIdx < len(r.batch) {
+			if rec, ok := r.nextInBatch(); ok {
+				return rec, r.batchPos, true
+			}
+			continue
+		}
 		if !r.open {
 			if !r.openNext() {
 				return nil, 0, false

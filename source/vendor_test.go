@@ -389,3 +389,97 @@ func gzBytes(t testing.TB, data []byte) []byte {
 	}
 	return b.Bytes()
 }
+
+// An Event Hub envelope {"records":[...]} is split into its records, each
+// normalised with the envelope's line; a bad element is reported with its
+// element number and the others are kept.
+func TestEventHubBatch(t *testing.T) {
+	rec := func(action string) string {
+		return `{"category":"AdvancedHunting-DeviceProcessEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"` + action + `","FileName":"a.exe"}}`
+	}
+	input := `{"category":"AdvancedHunting-DeviceEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z"}}` + "\n" +
+		`{ "records" : [` + rec("ProcessCreated") + ",\n" + rec("OpenProcess") + `, {"category":"AdvancedHunting-DeviceEvents"}]}` + "\n"
+	rd := source.NewReader("hub.json", strings.NewReader(strings.ReplaceAll(input, ",\n", ", ")))
+	var errs []string
+	rd.OnError = func(e *source.Error) { errs = append(errs, e.Error()) }
+	var got []string
+	for {
+		out, pos, ok := rd.Next()
+		if !ok {
+			break
+		}
+		var m struct {
+			Event struct{ Action string } `json:"event"`
+		}
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", pos, m.Event.Action))
+	}
+	if strings.Join(got, " ") != "1: 2:processcreated 2:openprocess" {
+		t.Errorf("records %v", got)
+	}
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], "hub.json:2: m365defender: batch element 3:") {
+		t.Errorf("errors %q", errs)
+	}
+	if source.SplitRecords([]byte(`{"records":[], "x":1}`)) != nil || source.SplitRecords([]byte(`{"record":[]}`)) != nil {
+		t.Error("SplitRecords accepted a non-envelope")
+	}
+}
+
+// A format registered with BeforeECS is sniffed even on records that have
+// an @timestamp (Beats/Agent documents still to be mapped); others are not.
+func TestBeforeECS(t *testing.T) {
+	source.Register(source.Format{Name: "test-before-ecs", BeforeECS: true,
+		Sniff: func(rec []byte) bool { return bytes.Contains(rec, []byte(`"vigil_test_before_ecs"`)) },
+		Normalize: func(dst, rec []byte, file string) ([]byte, error) {
+			return append(dst, `{"@timestamp":"2024-01-01T00:00:00Z","mapped":true}`...), nil
+		}})
+	input := `{"@timestamp":"2024-01-01T00:00:00Z","vigil_test_before_ecs":1}` + "\n" + `{"@timestamp":"2024-01-01T00:00:00Z","event_simpleName":"x"}` + "\n"
+	rd := source.NewReader("x", strings.NewReader(input))
+	a, _, _ := rd.Next()
+	b, _, _ := rd.Next()
+	if string(a) != `{"@timestamp":"2024-01-01T00:00:00Z","mapped":true}` || !strings.Contains(string(b), "event_simpleName") || strings.Contains(string(b), "_index") {
+		t.Errorf("got %s / %s", a, b)
+	}
+	if _, ok := source.Lookup("TEST-BEFORE-ECS"); !ok {
+		t.Error("Lookup is not case-insensitive")
+	}
+}
+
+// FuzzReaderFormats feeds arbitrary lines through per-record detection and
+// every normaliser: no panic, every problem positioned within the input,
+// and every normalised document valid JSON.
+func FuzzReaderFormats(f *testing.F) {
+	for _, s := range []string{
+		`{"event_simpleName":"ProcessRollup2","timestamp":"1700000000000","event_platform":"Win","CommandLine":"a \"b c\""}`,
+		`{"meta.event.name":"PROCESSCREATION","event.category":"process","event.time":1,"tgt.process.cmdline":"\""}`,
+		`{"records":[{"category":"AdvancedHunting-DeviceProcessEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z"}}]}`,
+		`{"event_subtype_full":"creation_event","event_type":"process","timestamp":131509374345689460}`,
+		`{"@timestamp":"2024-01-01T00:00:00Z"}` + "\n" + `{"event_simpleName":`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lines := 1 + bytes.Count(data, []byte("\n"))
+		rd := source.NewReader("fuzz", bytes.NewReader(data))
+		rd.OnError = func(e *source.Error) {
+			if e.Line < 0 || e.Line > lines {
+				t.Fatalf("error at line %d of %d: %v", e.Line, lines, e)
+			}
+		}
+		for {
+			rec, pos, ok := rd.Next()
+			if !ok {
+				break
+			}
+			if pos < 1 || pos > lines {
+				t.Fatalf("record at line %d of %d", pos, lines)
+			}
+			// Records not found in the input were produced by a normaliser.
+			if !bytes.Contains(data, rec) && !json.Valid(rec) {
+				t.Fatalf("normalised record is not JSON: %q", rec)
+			}
+		}
+	})
+}
