@@ -86,7 +86,7 @@ func TestOtherCategories(t *testing.T) {
 		"event.action": []any{"connection_attempted"}, "source.port": float64(50000)})
 	check(t, ecsOf(t, dnsReq), map[string]any{"dns.question.name": "example.org", "dns.question.type": "A", "event.category": []any{"network"},
 		"event.type": []any{"info", "protocol"}, "event.action": []any{"lookup_requested"}, "dns.resolved_ip": []any{"192.0.2.1", "2001:db8::1"},
-		"dns.answers": []any{map[string]any{"type": "CNAME", "data": "cdn.example.net"}},
+		"dns.answers":   []any{map[string]any{"type": "CNAME", "data": "cdn.example.net"}},
 		"related.hosts": []any{"example.org", "cdn.example.net"}}) // replaced, not appended to
 	check(t, ecsOf(t, login), map[string]any{"event.category": []any{"authentication"}, "event.type": []any{"start"}, "event.outcome": nil, "user.name": "bob"})
 	// endpoint.os outside ECS's list: no host.os.type.
