@@ -22,9 +22,11 @@ const DetectorName = "vigil-schedule"
 // records are counted (Stats) and skipped, never retried; a state that
 // cannot be saved fails the batch, which the log then redelivers.
 func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) error {
-	for _, r := range batch {
-		s.Feed(Event{Line: r.Data}) // malformed: counted by Feed
+	evs := make([]Event, len(batch))
+	for i, r := range batch {
+		evs[i] = Event{Line: r.Data}
 	}
+	s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
 	return s.Flush(ctx)
 }
 

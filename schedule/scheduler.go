@@ -165,6 +165,15 @@ type Scheduler struct {
 	buf     []byte
 	fed     int64
 	feedErr int64
+	// pending are alert groups decided (counted, budgeted) but not yet
+	// stored: commit stores them in one transaction.
+	pending []pendingGroup
+}
+
+type pendingGroup struct {
+	x   *executor
+	g   *group
+	typ string
 }
 
 // New starts a scheduler for rules (the enabled EQL ones run; others are
@@ -262,6 +271,32 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 func (s *Scheduler) Feed(ev Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	err := s.feed(ev)
+	s.commit(context.Background())
+	return err
+}
+
+// FeedBatch evaluates events, storing their alerts in one transaction at
+// the end (an insert per alert costs a commit each). It returns the
+// number of malformed events and the first one's error.
+func (s *Scheduler) FeedBatch(ctx context.Context, evs []Event) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bad := 0
+	var first error
+	for _, ev := range evs {
+		if err := s.feed(ev); err != nil {
+			if bad == 0 {
+				first = err
+			}
+			bad++
+		}
+	}
+	s.commit(ctx)
+	return bad, first
+}
+
+func (s *Scheduler) feed(ev Event) error {
 	s.fed++
 	line := bytes.TrimSpace(ev.Line)
 	if ev.Index != "" && len(line) > 1 && line[0] == '{' && !bytes.Contains(line, []byte(`"_index"`)) {
@@ -286,6 +321,9 @@ func (s *Scheduler) Feed(ev Event) error {
 
 // dispatch routes the alerts the engine emitted, grouped, to executors.
 func (s *Scheduler) dispatch() {
+	if len(s.emitted) == 0 {
+		return
+	}
 	em := s.emitted
 	s.emitted = s.emitted[:0]
 	now := s.opts.Clock.Now()
@@ -310,6 +348,7 @@ func (s *Scheduler) Tick(ctx context.Context) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Clock.Now()
+	s.commit(ctx)
 	var out []Record
 	ids := make([]string, 0, len(s.execs))
 	for id := range s.execs {
@@ -434,6 +473,7 @@ type executor struct {
 	st          state
 	scannedBase int64 // s.fed when the open period's count was restored
 	dirty       bool  // state changed since it was saved
+	pendingIDs  map[string]bool
 }
 
 func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor, error) {
@@ -594,6 +634,9 @@ func (x *executor) offer(g []*detect.Alert, now time.Time) {
 }
 
 func (x *executor) isDeferred(uuid string) bool {
+	if x.pendingIDs[uuid] {
+		return true
+	}
 	for _, d := range x.st.Deferred {
 		if d.Alerts[0].UUID == uuid {
 			return true
@@ -639,7 +682,8 @@ func (x *executor) fail(err error) {
 	x.dirty = true
 }
 
-// create stores a group now, as part of the open execution.
+// create counts a group as created by the open execution and queues it
+// for the store (Scheduler.commit).
 func (x *executor) create(ctx context.Context, g *group, now time.Time, typ string) bool {
 	ts := now.UTC().Format("2006-01-02T15:04:05.000Z")
 	for _, a := range g.Alerts {
@@ -657,31 +701,76 @@ func (x *executor) create(ctx context.Context, g *group, now time.Time, typ stri
 		}
 		a.Doc, a.Created = doc, now
 	}
-	isNew, err := x.s.opts.Store.Insert(ctx, g.Alerts)
-	if err != nil {
-		// Kept for the next execution: an alert is never lost to a
-		// store error.
-		x.fail(err)
-		x.defer1(g)
-		return false
+	x.st.Groups++
+	x.st.Alerts += len(g.Alerts)
+	x.st.RangeMs = append(x.st.RangeMs, g.RangeMs)
+	if x.pendingIDs == nil {
+		x.pendingIDs = map[string]bool{}
 	}
-	if !isNew[0] {
-		x.st.Duplicates++
-		return true
-	}
-	var created []*alerts.Alert
-	for i, a := range g.Alerts {
-		if isNew[i] {
-			created = append(created, a)
+	x.pendingIDs[g.Alerts[0].UUID] = true
+	x.s.pending = append(x.s.pending, pendingGroup{x: x, g: g, typ: typ})
+	x.markDirty()
+	return true
+}
+
+// uncount takes back a group create counted.
+func (x *executor) uncount(g *group) {
+	x.st.Groups--
+	x.st.Alerts -= len(g.Alerts)
+	for i := len(x.st.RangeMs) - 1; i >= 0; i-- {
+		if x.st.RangeMs[i] == g.RangeMs {
+			x.st.RangeMs = append(x.st.RangeMs[:i], x.st.RangeMs[i+1:]...)
+			break
 		}
 	}
-	x.st.Groups++
-	x.st.Alerts += len(created)
-	x.st.RangeMs = append(x.st.RangeMs, g.RangeMs)
-	if x.s.opts.Notify != nil && len(created) > 0 {
-		x.s.opts.Notify(Notification{Rule: x.r, Alerts: created, Manual: typ == "manual"})
+}
+
+// commit stores the pending groups in one transaction and notifies. A
+// group already stored (a race the existence check missed) is counted as
+// a duplicate; on a store error the groups wait for the next execution
+// (an alert is never lost to a store error).
+func (s *Scheduler) commit(ctx context.Context) {
+	if len(s.pending) == 0 {
+		return
 	}
-	return true
+	pend := s.pending
+	s.pending = nil
+	var all []*alerts.Alert
+	for _, p := range pend {
+		all = append(all, p.g.Alerts...)
+		delete(p.x.pendingIDs, p.g.Alerts[0].UUID)
+	}
+	isNew, err := s.opts.Store.Insert(ctx, all)
+	if err != nil {
+		for _, p := range pend {
+			p.x.uncount(p.g)
+			p.x.fail(err)
+			p.x.defer1(p.g)
+		}
+		return
+	}
+	i := 0
+	for _, p := range pend {
+		n := len(p.g.Alerts)
+		flags := isNew[i : i+n]
+		i += n
+		if !flags[0] {
+			p.x.uncount(p.g)
+			p.x.st.Duplicates++
+			continue
+		}
+		var created []*alerts.Alert
+		for j, a := range p.g.Alerts {
+			if flags[j] {
+				created = append(created, a)
+			} else {
+				p.x.st.Alerts--
+			}
+		}
+		if s.opts.Notify != nil && len(created) > 0 {
+			s.opts.Notify(Notification{Rule: p.x.r, Alerts: created, Manual: p.typ == "manual"})
+		}
+	}
 }
 
 // drain creates deferred groups while the budget allows.
@@ -713,6 +802,7 @@ func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
 	// period left of it.
 	budget := len(plan.Windows) * x.spec.MaxSignals
 	x.drain(ctx, budget, startedAt)
+	x.s.commit(ctx)
 	first := plan.Windows[0].From.UnixMilli()
 	for _, ms := range x.st.RangeMs {
 		if ms < first {
@@ -757,6 +847,7 @@ func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
 		x.supp.Reset()
 	}
 	x.drain(ctx, x.spec.MaxSignals, startedAt)
+	x.s.commit(ctx)
 	x.saveQuiet(ctx)
 	return rec
 }
