@@ -351,7 +351,7 @@ func build(category string, r *norm.Rec, file string) (*event.Builder, error) {
 		case strings.Contains(pl, "macos"):
 			host.Set("os.type", "macos")
 		}
-	} else if r.Str(kIPAccountSid) != "" {
+	} else if has("process") && r.Str(kIPAccountSid) != "" {
 		host.Set("os.type", "windows")
 	}
 

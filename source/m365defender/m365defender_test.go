@@ -79,7 +79,7 @@ func TestProcessCreated(t *testing.T) {
 }
 
 func TestOtherTables(t *testing.T) {
-	check(t, ecsOf(t, fileCreated), map[string]any{"event.category": []any{"file"}, "event.type": []any{"info"}, "file.name": "a.exe",
+	check(t, ecsOf(t, fileCreated), map[string]any{"host.os.type": nil, "event.category": []any{"file"}, "event.type": []any{"info"}, "file.name": "a.exe",
 		"file.directory": `C:\Users\bob\a.exe`, "file.path": nil, "process.name": "powershell.exe", "process.parent.name": "explorer.exe",
 		"process.args": []any{"powershell", "-enc", "x"}, "event.action": "filecreated"})
 	check(t, ecsOf(t, regSet), map[string]any{"event.category": []any{"registry"}, "event.type": []any{"change"}, "registry.key": `HKEY_LOCAL_MACHINE\SOFTWARE\Run`,
