@@ -109,9 +109,12 @@ func TestSysmon3Network(t *testing.T) {
 		"related.user":       strs("alice"),
 		"related.ip":         strs("10.0.0.5", "93.184.216.34"),
 		"rule.name":          nil,
-		"winlog.event_data":  nil, // everything renamed or removed
-		"process.parent":     nil,
-		"file":               nil,
+		// Community ID v1 of tcp 10.0.0.5:50123 -> 93.184.216.34:443
+		// (TestCommunityID pins the algorithm on published vectors).
+		"network.community_id": communityIDOf(t, "10.0.0.5", "93.184.216.34", 50123, 443, 6),
+		"winlog.event_data":    nil, // everything renamed or removed
+		"process.parent":       nil,
+		"file":                 nil,
 	})
 }
 
@@ -174,10 +177,14 @@ func TestSysmon22DNS(t *testing.T) {
 		"QueryResults", "type:  5 example.edgesuite.net;::ffff:93.184.216.34;::ffff:93.184.216.35;",
 		"Image", `C:\Program Files\Mozilla Firefox\firefox.exe`, "User", `CORP\alice`)
 	check(t, d, map[string]any{
-		"event.category":    strs("network"),
-		"event.type":        strs("connection", "protocol", "info"),
-		"event.action":      "DNSEvent (DNS query)",
-		"dns.question.name": "www.example.com",
+		"event.category":                 strs("network"),
+		"event.type":                     strs("connection", "protocol", "info"),
+		"event.action":                   "DNSEvent (DNS query)",
+		"dns.question.name":              "www.example.com",
+		"dns.question.registered_domain": "example.com",
+		"dns.question.top_level_domain":  "com",
+		"dns.question.subdomain":         "www",
+		"dns.question.domain":            nil, // the pipeline removes it
 		"dns.answers": objs(
 			map[string]any{"type": "CNAME", "data": "example.edgesuite.net"},
 			map[string]any{"type": "A", "data": "93.184.216.34"},
@@ -837,4 +844,120 @@ func TestSecurity4720Golden(t *testing.T) {
 			"user.id", "user.name", "user.domain", "user.target", "related.user", "winlog.logon.id",
 		})
 	}
+}
+
+// TestRegisteredDomain pins the public-suffix split of DNS query names
+// (multi-label suffixes, private-section suffixes, names that are a suffix,
+// single labels and addresses).
+func TestRegisteredDomain(t *testing.T) {
+	for _, c := range []struct{ name, reg, tld, sub string }{
+		{"www.example.com", "example.com", "com", "www"},
+		{"a.b.example.co.uk", "example.co.uk", "co.uk", "a.b"},
+		{"example.co.uk", "example.co.uk", "co.uk", ""},
+		{"foo.blogspot.com", "foo.blogspot.com", "blogspot.com", ""},
+		{"co.uk", "", "co.uk", ""},
+		{"wpad", "", "", ""},
+		{"10.0.0.1", "", "", ""},
+		{"host.corp.internal", "corp.internal", "internal", "host"},
+		{"www.example.com.", "example.com", "com", "www"},
+	} {
+		var m mapper
+		m.reset()
+		q := m.d.obj(0, "q")
+		m.registeredDomain(q, c.name)
+		if g := m.d.getStr(q, "registered_domain"); g != c.reg {
+			t.Errorf("%s: registered_domain %q, want %q", c.name, g, c.reg)
+		}
+		if g := m.d.getStr(q, "top_level_domain"); g != c.tld {
+			t.Errorf("%s: top_level_domain %q, want %q", c.name, g, c.tld)
+		}
+		if g := m.d.getStr(q, "subdomain"); g != c.sub {
+			t.Errorf("%s: subdomain %q, want %q", c.name, g, c.sub)
+		}
+	}
+}
+
+func TestSecurity4625FailureReason(t *testing.T) {
+	d := securityDoc(t, 4625,
+		"SubjectUserSid", "S-1-5-18", "TargetUserName", "bob", "TargetDomainName", "CORP",
+		"Status", "0xc000006d", "FailureReason", "%%2313", "SubStatus", "0xC0000064", "LogonType", "3")
+	check(t, d, map[string]any{
+		"winlog.logon.failure.reason":     "Unknown user name or bad password.",
+		"winlog.logon.failure.status":     "This is either due to a bad username or authentication information",
+		"winlog.logon.failure.sub_status": "User logon with misspelled or bad user account",
+		"winlog.event_data.FailureReason": "%%2313",
+	})
+	d = securityDoc(t, 4625, "FailureReason", "%%2307", "Status", "0xdeadbeef")
+	check(t, d, map[string]any{
+		"winlog.logon.failure.reason": "Account locked out.",
+		"winlog.logon.failure.status": nil, // unknown codes get no text
+	})
+}
+
+// TestSecurity4698TaskContent: the task XML of a 4698 (constructed in the
+// Task Scheduler schema, UTF-16 declaration as Windows writes it) becomes
+// winlog.scheduled_task as the System integration's scheduled_task
+// pipeline shapes it; 4702 reads TaskContentNew.
+func TestSecurity4698TaskContent(t *testing.T) {
+	xml := `<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo><Author>CORP\alice</Author><URI>\Updater</URI></RegistrationInfo>
+  <Triggers>
+    <LogonTrigger><Enabled>true</Enabled></LogonTrigger>
+    <TimeTrigger><Repetition><Interval>PT5M</Interval><StopAtDurationEnd>false</StopAtDurationEnd></Repetition><StartBoundary>2024-03-01T10:00:00</StartBoundary><Enabled>false</Enabled></TimeTrigger>
+    <BootTrigger />
+  </Triggers>
+  <Principals><Principal id="Author"><UserId>S-1-5-18</UserId><RunLevel>HighestAvailable</RunLevel></Principal></Principals>
+  <Settings><Enabled>true</Enabled><Hidden>true</Hidden></Settings>
+  <Actions Context="Author">
+    <ComHandler><ClassId>{01234567-89AB-CDEF-0123-456789ABCDEF}</ClassId></ComHandler>
+    <Exec><Command>C:\Users\Public\a.exe</Command><Arguments>-k x=1|y</Arguments></Exec>
+  </Actions>
+</Task>`
+	d := securityDoc(t, 4698, "SubjectUserName", "alice", "TaskName", `\Updater`, "TaskContent", xml)
+	check(t, d, map[string]any{
+		"winlog.scheduled_task.uri":              `\Updater`,
+		"winlog.scheduled_task.settings.enabled": true,
+		"winlog.scheduled_task.settings.hidden":  true,
+		"winlog.scheduled_task.principals": objs(map[string]any{
+			"id": "Author", "user": map[string]any{"identifier": "S-1-5-18"}, "run_level": "HighestAvailable"}),
+		// Triggers in the pipeline's type order (time before logon before
+		// boot is not it: boot, time, ..., logon).
+		"winlog.scheduled_task.triggers": objs(
+			map[string]any{"type": "boot", "enabled": true, "definition": "v=1|type=boot|enabled=true|interval=|duration=|stop_at_duration_end="},
+			map[string]any{"type": "time", "enabled": false, "repetition": map[string]any{"interval": "PT5M", "stop_at_duration_end": false},
+				"definition": "v=1|type=time|enabled=false|interval=PT5M|duration=|stop_at_duration_end=false"},
+			map[string]any{"type": "logon", "enabled": true, "definition": "v=1|type=logon|enabled=true|interval=|duration=|stop_at_duration_end="}),
+		// Exec actions before COM handlers; '=' and '|' escaped in the definition.
+		"winlog.scheduled_task.actions": objs(
+			map[string]any{"type": "exec", "context": "Author", "command": `C:\Users\Public\a.exe`, "arguments": "-k x=1|y",
+				"definition": `v=1|type=exec|context=Author|command=C:\Users\Public\a.exe|arguments=-k x%3D1%7Cy|working_directory=|class_id=`},
+			map[string]any{"type": "com_handler", "context": "Author", "class_id": "{01234567-89AB-CDEF-0123-456789ABCDEF}",
+				"definition": "v=1|type=com_handler|context=Author|command=|arguments=|working_directory=|class_id={01234567-89AB-CDEF-0123-456789ABCDEF}"}),
+		"winlog.event_data.TaskName": `\Updater`,
+	})
+	d = securityDoc(t, 4702, "TaskName", `\Updater`, "TaskContent", "<Task><RegistrationInfo><URI>\\Old</URI></RegistrationInfo></Task>",
+		"TaskContentNew", "<Task><RegistrationInfo><URI>\\New</URI></RegistrationInfo></Task>")
+	check(t, d, map[string]any{"winlog.scheduled_task.uri": `\New`})
+	d = securityDoc(t, 4698, "TaskContent", "<Task><unclosed>")
+	check(t, d, map[string]any{"winlog.scheduled_task": nil})
+}
+
+// TestSysmon7CodeSignature: an image load whose signature failed.
+func TestSysmon7CodeSignature(t *testing.T) {
+	d := sysmonDoc(t, 7, "UtcTime", "2024-03-01 10:00:00.000", "Image", `C:\Windows\System32\dllhost.exe`,
+		"ImageLoaded", `C:\Windows\System32\x.dll`, "Signed", "failed: Invalid hash", "Signature", "-", "SignatureStatus", "-")
+	check(t, d, map[string]any{
+		"dll.code_signature.status":   "failed: Invalid hash",
+		"file.code_signature.trusted": false,
+		"file.code_signature.status":  nil,
+		"winlog.event_data.Signed":    "failed: Invalid hash",
+	})
+	d = sysmonDoc(t, 7, "UtcTime", "2024-03-01 10:00:00.000", "ImageLoaded", `C:\x.dll`, "Signed", "true", "SignatureStatus", "Valid", "Signature", "Microsoft Windows")
+	check(t, d, map[string]any{
+		"dll.code_signature":               nil,
+		"file.code_signature.trusted":      true,
+		"file.code_signature.valid":        true,
+		"file.code_signature.subject_name": "Microsoft Windows",
+	})
 }

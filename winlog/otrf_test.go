@@ -1,6 +1,7 @@
 package winlog
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"io"
@@ -141,4 +142,57 @@ func normalizeEVTXBytes(t *testing.T, path string) [][]byte {
 		docs = append(docs, d)
 	}
 	return docs
+}
+
+// TestReferenceRuleOTRFNetEnumeration normalises every record of OTRF's
+// empire_shell_net_local_users dataset (net1 user enumeration, no account
+// created): all are NXLog Windows events that normalise, and the reference
+// rule stays silent.
+func TestReferenceRuleOTRFNetEnumeration(t *testing.T) {
+	path := needFile(t, filepath.Join(telemetry, "otrf", "empire_shell_net_local_users.zip"))
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var docs [][]byte
+	var n4688, nSysmon1 int
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(rc)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for line := 1; sc.Scan(); line++ {
+			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+				continue
+			}
+			if !IsNXLogJSON(sc.Bytes()) {
+				t.Fatalf("%s:%d: not sniffed as NXLog JSON", zf.Name, line)
+			}
+			d, err := NormalizeNXLog(nil, sc.Bytes(), zf.Name)
+			if err != nil {
+				t.Fatalf("%s:%d: %v", zf.Name, line, err)
+			}
+			if bytes.Contains(d, []byte(`"code":"4688"`)) {
+				n4688++
+			}
+			if bytes.Contains(d, []byte(`"action":"Process creation"`)) {
+				nSysmon1++
+			}
+			docs = append(docs, d)
+		}
+		rc.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n4688 == 0 || nSysmon1 == 0 {
+		t.Fatalf("%d records, %d 4688 and %d Sysmon 1: the dataset should hold process creations", len(docs), n4688, nSysmon1)
+	}
+	if got := runReferenceRule(t, docs); len(got) != 0 {
+		t.Errorf("alerts %q on user enumeration, want none", got)
+	}
+	t.Logf("%d records (%d 4688, %d Sysmon 1), no alert", len(docs), n4688, nSysmon1)
 }
