@@ -52,7 +52,21 @@ func (s *pool[T]) takeRaw(n, size int) []T {
 	return s.buf[i : i+n : i+n]
 }
 
-func (s *pool[T]) reset() { s.buf = s.buf[:0] }
+// reset makes the pool's memory reusable. A slice grown past maxKeep items by
+// an exceptional record is dropped rather than kept for the reader's life.
+func (s *pool[T]) reset() {
+	if cap(s.buf) > maxKeep {
+		s.buf = nil
+	}
+	s.buf = s.buf[:0]
+}
+
+// maxKeep bounds, in items, the pool slices kept across records and chunks
+// (and maxKeepBytes the text slab): a few MiB.
+const (
+	maxKeep      = 1 << 15
+	maxKeepBytes = 4 << 20
+)
 
 // Initial pool sizes, in items.
 const (
@@ -83,6 +97,9 @@ func (a *arena) reset() {
 	a.attrs.reset()
 	a.vals.reset()
 	a.comps.reset()
+	if cap(a.bytes) > maxKeepBytes {
+		a.bytes = nil
+	}
 	a.bytes = a.bytes[:0]
 }
 

@@ -205,6 +205,9 @@ func (p *parser) parseRecord(start, end int) (root *Element, err error) {
 		}
 	}()
 	p.pos, p.depth, p.budget = start, 0, min(maxNodes, p.chunkLeft)
+	if cap(p.kids) > maxKeep || cap(p.vstack) > maxKeep || cap(p.nstack) > maxKeep {
+		p.kids, p.vstack, p.nstack = nil, nil, nil // left large by an exceptional record
+	}
 	p.nstack, p.astack, p.kids, p.vstack = p.nstack[:0], p.astack[:0], p.kids[:0], p.vstack[:0]
 	p.ra.reset()
 	p.va, p.ia = &p.ra, &p.ra
