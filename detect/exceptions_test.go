@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigilsec/vigil/eql"
 	"github.com/vigilsec/vigil/event"
 	"github.com/vigilsec/vigil/rule"
 )
@@ -257,4 +258,32 @@ func FuzzExceptionListNDJSON(f *testing.F) {
 		}
 		_ = fmt.Sprint(len(errs))
 	})
+}
+
+// BenchmarkExceptions: the engine on events that pass dispatch, with and
+// without the three-item exception list (the baseline), none excluded.
+func BenchmarkExceptions(b *testing.B) {
+	ls := NewExceptionLists()
+	ls.ReadNDJSON(strings.NewReader(exportNDJSON), "admin.ndjson")
+	ls.Now = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	data := ndjson(b, procEvent("2026-01-05T10:00:00Z", "windows", "whoami.exe", "cmd.exe", "whoami"))
+	for _, with := range []bool{false, true} {
+		b.Run(fmt.Sprintf("exceptions=%v", with), func(b *testing.B) {
+			r := exceptedRule(`process where process.name : "whoami.exe" and process.pid > 100000`)
+			opts := CompileOptions{Exceptions: ls}
+			if !with {
+				r.ExceptionsList = nil
+			}
+			rs, errs := CompileWith([]*rule.Rule{r}, opts)
+			if len(errs) > 0 {
+				b.Fatal(errs)
+			}
+			e := rs.NewEngine(Options{Now: testNow, Emit: func(*Alert) {}})
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Offer(data, eql.Source{})
+			}
+		})
+	}
 }
