@@ -181,7 +181,16 @@ type exceptionSet struct {
 type compiledItem struct {
 	id    string
 	conds []*exCond
+	// osTypes: Kibana's transformOsType ORs the entries with host.os.type,
+	// and with host.os.name.caseless (host.os.name lower-cased by the
+	// mapping's normalizer), equal to one of them.
+	osTypes []string
 }
+
+var (
+	osTypePath = event.CompilePath("host.os.type")
+	osNamePath = event.CompilePath("host.os.name")
+)
 
 type exCond struct {
 	path     *event.Path
@@ -217,7 +226,7 @@ func newExValue(s string) exValue {
 }
 
 func compileItem(it *ExceptionItem) (*compiledItem, error) {
-	ci := &compiledItem{id: it.ItemID}
+	ci := &compiledItem{id: it.ItemID, osTypes: it.OSTypes}
 	if len(it.Entries) == 0 {
 		return nil, fmt.Errorf("%s:%d: exception item %s has no entries", it.Path, it.Line, it.ItemID)
 	}
@@ -383,6 +392,9 @@ func compileRuleExceptions(r *rule.Rule, lists *ExceptionLists) (*exceptionSet, 
 // match reports whether the event matches some item (and is removed).
 func (s *exceptionSet) match(d *event.Doc) bool {
 	for _, it := range s.items {
+		if len(it.osTypes) > 0 && !s.osMatch(it.osTypes, d) {
+			continue
+		}
 		all := true
 		for _, c := range it.conds {
 			if !s.cond(c, d) {
@@ -392,6 +404,26 @@ func (s *exceptionSet) match(d *event.Doc) bool {
 		}
 		if all {
 			return true
+		}
+	}
+	return false
+}
+
+func (s *exceptionSet) osMatch(types []string, d *event.Doc) bool {
+	s.vals, _ = d.Lookup(osTypePath, s.vals[:0])
+	for _, v := range s.vals {
+		for _, t := range types {
+			if v.Kind == event.String && v.S == t {
+				return true
+			}
+		}
+	}
+	s.vals, _ = d.Lookup(osNamePath, s.vals[:0])
+	for _, v := range s.vals {
+		for _, t := range types {
+			if v.Kind == event.String && strings.ToLower(v.S) == t {
+				return true
+			}
 		}
 	}
 	return false

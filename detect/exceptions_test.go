@@ -24,6 +24,7 @@ func TestExceptionOperators(t *testing.T) {
 	var cases []struct {
 		Name    string           `json:"name"`
 		Entries []ExceptionEntry `json:"entries"`
+		OSTypes []string         `json:"os_types"`
 		Event   json.RawMessage  `json:"event"`
 		Removed bool             `json:"removed"`
 	}
@@ -37,7 +38,7 @@ func TestExceptionOperators(t *testing.T) {
 			continue // the comment entry
 		}
 		n++
-		it := &ExceptionItem{ItemID: "i", ListID: "l", Entries: c.Entries, Path: "cases.json"}
+		it := &ExceptionItem{ItemID: "i", ListID: "l", Entries: c.Entries, OSTypes: c.OSTypes, Path: "cases.json"}
 		ci, err := compileItem(it)
 		if err != nil {
 			t.Errorf("%s: %v", c.Name, err)
