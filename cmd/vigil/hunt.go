@@ -46,7 +46,10 @@ func newHuntCmd(e *env) *cobra.Command {
 		Short: "Run detection rules over log files and print Kibana-style alerts",
 		Long: `Run Elastic detection rules over event files (NDJSON or JSON arrays, plain or
 gzip; directories recursively; "-" or no PATH for stdin) and print the alerts.
-Without --rules the built-in rule pack runs.
+Without --rules the built-in rule pack runs. Raw vendor records (CrowdStrike
+FDR, SentinelOne Cloud Funnel, Microsoft 365 Defender, legacy Endgame) and
+EVTX files are first mapped to ECS as Elastic's integrations would (see
+"vigil normalize --help"; --source NAME forces one format).
 
 Each rule sees only events of the indices its "index" patterns name. An
 event's index is its _index field, else logs-<data_stream.dataset>-<namespace>,

@@ -35,7 +35,8 @@ Inputs:
     sentinelone   SentinelOne Cloud Funnel events (meta.event.name) ->
                   logs-sentinel_one_cloud_funnel.event-default
     m365defender  Microsoft 365 Defender Event Hub records
-                  (category AdvancedHunting-Device*) ->
+                  (category AdvancedHunting-Device*, one per line or in
+                  {"records":[...]} envelopes) ->
                   logs-m365_defender.event-default
     endgame       legacy Endgame/EQL events (event_subtype_full) ->
                   endgame-8.4.0
