@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -168,6 +169,7 @@ type Scheduler struct {
 	// pending are alert groups decided (counted, budgeted) but not yet
 	// stored: commit stores them in one transaction.
 	pending []pendingGroup
+	started bool // rules were loaded once (New)
 }
 
 type pendingGroup struct {
@@ -247,11 +249,16 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 		},
 	})
 	old := s.execs
+	running := s.started
+	s.started = true
 	s.execs = map[string]*executor{}
 	now := s.opts.Clock.Now()
 	for _, r := range rs.Rules() {
 		if x := old[r.RuleID]; x != nil {
-			x.r, x.spec = r, specs[r.RuleID]
+			if err := x.configure(r, specs[r.RuleID]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			s.execs[r.RuleID] = x
 			continue
 		}
@@ -259,6 +266,14 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if running {
+			// Enabled (or added) while running: a new schedule starts now,
+			// as Kibana schedules a newly enabled rule; the time it was
+			// disabled is no gap. Alerts still waiting are kept.
+			x.st = state{PeriodStart: now, ExecutionID: executionID(r.RuleID, now, "scheduled"), Deferred: x.st.Deferred}
+			x.scannedBase = s.fed
+			x.markDirty()
 		}
 		s.execs[r.RuleID] = x
 	}
@@ -477,21 +492,10 @@ type executor struct {
 }
 
 func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor, error) {
-	x := &executor{s: s, r: r, spec: sp, scannedBase: s.fed}
-	cfg, err := detect.ParseSuppression(r.AlertSuppression)
-	if err != nil {
-		return nil, fmt.Errorf("rule %s (%s): %w", r.RuleID, r.Name, err)
+	x := &executor{s: s, scannedBase: s.fed}
+	if err := x.configure(r, sp); err != nil {
+		return nil, err
 	}
-	if cfg != nil {
-		x.supp = detect.NewSuppressor(*cfg)
-	}
-	x.batch = needsAllEvents(r)
-	field := "@timestamp"
-	if r.TimestampOverride != "" {
-		field = r.TimestampOverride
-		x.fallback = !r.TimestampOverrideFallbackDisabled
-	}
-	x.rangePath = event.CompilePath(field)
 	b, err := s.opts.Store.LoadState(context.Background(), r.RuleID)
 	if err != nil {
 		return nil, err
@@ -510,6 +514,31 @@ func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor
 		x.st.ExecutionID = executionID(r.RuleID, now, "scheduled")
 	}
 	return x, nil
+}
+
+// configure derives what the executor needs from its rule; a changed
+// suppression setting starts new groups.
+func (x *executor) configure(r *rule.Rule, sp Spec) error {
+	cfg, err := detect.ParseSuppression(r.AlertSuppression)
+	if err != nil {
+		return fmt.Errorf("rule %s (%s): %w", r.RuleID, r.Name, err)
+	}
+	switch {
+	case cfg == nil:
+		x.supp = nil
+	case x.supp == nil || !reflect.DeepEqual(x.supp.Config(), *cfg):
+		x.supp = detect.NewSuppressor(*cfg)
+	}
+	x.r, x.spec = r, sp
+	x.batch = needsAllEvents(r)
+	field := "@timestamp"
+	x.fallback = false
+	if r.TimestampOverride != "" {
+		field = r.TimestampOverride
+		x.fallback = !r.TimestampOverrideFallbackDisabled
+	}
+	x.rangePath = event.CompilePath(field)
+	return nil
 }
 
 // needsAllEvents: queries whose results need every event of a window

@@ -611,3 +611,33 @@ func FuzzParseNowOffset(f *testing.F) {
 		ParseInterval(s)
 	})
 }
+
+// TestDisableEnable: a rule disabled for a while and enabled again starts
+// a new schedule (no gap for the disabled time); a restart of the process
+// does record its downtime.
+func TestDisableEnable(t *testing.T) {
+	r := eventRule(0)
+	h := newHarness(t, r)
+	h.tickAt(t0)
+	off := *r
+	f := false
+	off.Enabled = &f
+	h.s.SetRules([]*rule.Rule{&off})
+	h.clock.Set(t0.Add(time.Hour))
+	if recs := h.s.Tick(context.Background()); len(recs) != 0 {
+		t.Fatalf("disabled rule ran: %+v", recs)
+	}
+	h.s.SetRules([]*rule.Rule{r})
+	rec := one(t, h.tickAt(t0.Add(time.Hour)))
+	if rec.Gap != nil || len(rec.Windows) != 1 {
+		t.Fatalf("re-enabled: %+v", rec)
+	}
+	// Process restart after 40 minutes down: Kibana's catch-up and gap.
+	h.s.Close(context.Background())
+	h.clock.Set(t0.Add(time.Hour + 40*time.Minute))
+	h.start(r)
+	rec = one(t, h.s.Tick(context.Background()))
+	if rec.Gap == nil || len(rec.Windows) != 5 {
+		t.Fatalf("after downtime: %+v", rec)
+	}
+}
