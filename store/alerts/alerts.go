@@ -416,7 +416,11 @@ func SetFields(doc []byte, fields []Field) ([]byte, error) {
 		}
 		replaced := false
 		for i, f := range fields {
-			if f.Key == k && !done[i] {
+			if f.Key == k && done[i] {
+				replaced = true // a repeated key: the new value stands once
+				break
+			}
+			if f.Key == k {
 				vb, err := json.Marshal(f.Value)
 				if err != nil {
 					return nil, err

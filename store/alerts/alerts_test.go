@@ -206,3 +206,29 @@ func TestSetFields(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSetFields(f *testing.F) {
+	for _, s := range []string{`{"a":1,"k":"x"}`, `{}`, `{"k":{"k":"k"},"b":[1,{"c":null}]}`, `[]`, `{"a":`, `{"\u006b":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out, err := SetFields(doc, []Field{{"k", "v"}, {"n", 3}})
+		if err != nil {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("%q -> invalid %q: %v", doc, out, err)
+		}
+		if m["k"] != "v" || m["n"] != float64(3) {
+			t.Fatalf("%q -> %q", doc, out)
+		}
+	})
+}
+
+func TestSetFieldsRepeatedKey(t *testing.T) {
+	got, err := SetFields([]byte(`{"k":1,"a":2,"k":3}`), []Field{{"k", "v"}})
+	if err != nil || string(got) != `{"k":"v","a":2}` {
+		t.Fatalf("%s %v", got, err)
+	}
+}
