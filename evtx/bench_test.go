@@ -35,7 +35,9 @@ func loadBulk(b *testing.B) ([][]byte, int64) {
 
 // benchBulk reads every record of every file of the bulk corpus per
 // iteration, passing each record to use.
-func benchBulk(b *testing.B, use func(*Record)) {
+func benchBulk(b *testing.B, use func(*Record)) { benchBulkMode(b, false, use) }
+
+func benchBulkMode(b *testing.B, reuse bool, use func(*Record)) {
 	files, total := loadBulk(b)
 	b.SetBytes(total)
 	b.ReportAllocs()
@@ -48,6 +50,7 @@ func benchBulk(b *testing.B, use func(*Record)) {
 			if err != nil {
 				continue
 			}
+			r.Reuse = reuse
 			for {
 				rec, err := r.Next()
 				if err == io.EOF {
@@ -79,6 +82,22 @@ func BenchmarkReadFields(b *testing.B) {
 	benchBulk(b, func(r *Record) {
 		s := r.System()
 		sink += int(s.EventID) + len(r.EventData()) + len(r.UserData())
+	})
+	_ = sink
+}
+
+// BenchmarkReadReuse is BenchmarkRead with Reader.Reuse (no copy of each record).
+func BenchmarkReadReuse(b *testing.B) { benchBulkMode(b, true, func(*Record) {}) }
+
+// BenchmarkReadFieldsReuse is BenchmarkReadFields with Reader.Reuse and the
+// Append forms of EventData and UserData, as a normaliser would call them.
+func BenchmarkReadFieldsReuse(b *testing.B) {
+	var sink int
+	var buf []Field
+	benchBulkMode(b, true, func(r *Record) {
+		s := r.System()
+		buf = r.AppendUserData(r.AppendEventData(buf[:0]))
+		sink += int(s.EventID) + len(buf)
 	})
 	_ = sink
 }

@@ -531,7 +531,7 @@ func (p *parser) instance(a *arena) (*template, []Value) {
 		size := int(binary.LittleEndian.Uint16(p.b[desc+4*i:]))
 		vt := ValueType(p.b[desc+4*i+2])
 		p.need(p.pos, size)
-		vals[i] = p.value(vt, p.pos, size)
+		p.decode(&vals[i], vt, p.pos, size)
 		p.pos += size
 	}
 	return t, vals
@@ -562,9 +562,16 @@ func (p *parser) template(off uint32) *template {
 
 // value decodes a substitution value of type vt stored in b[pos:pos+size].
 func (p *parser) value(vt ValueType, pos, size int) Value {
+	var v Value
+	p.decode(&v, vt, pos, size)
+	return v
+}
+
+// decode is value writing into *v (values are large: copies cost).
+func (p *parser) decode(v *Value, vt ValueType, pos, size int) {
 	b := p.b[pos : pos+size]
 	le := binary.LittleEndian
-	v := Value{Type: vt}
+	*v = Value{Type: vt}
 	fixed := func(n int) bool { return len(b) >= n }
 	switch vt {
 	case NullType:
@@ -581,7 +588,8 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		v.Str = p.va.latin1(b)
 	case Int8Type, Uint8Type:
 		if !fixed(1) {
-			return Value{}
+			*v = Value{}
+			return
 		}
 		v.Num = uint64(b[0])
 		if vt == Int8Type {
@@ -589,7 +597,8 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		}
 	case Int16Type, Uint16Type:
 		if !fixed(2) {
-			return Value{}
+			*v = Value{}
+			return
 		}
 		v.Num = uint64(le.Uint16(b))
 		if vt == Int16Type {
@@ -597,7 +606,8 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		}
 	case Int32Type, Uint32Type, Hex32Type, BoolType, Real32Type:
 		if !fixed(4) {
-			return Value{}
+			*v = Value{}
+			return
 		}
 		v.Num = uint64(le.Uint32(b))
 		if vt == Int32Type {
@@ -605,7 +615,8 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		}
 	case Int64Type, Uint64Type, Hex64Type, Real64Type, FileTimeType:
 		if !fixed(8) {
-			return Value{}
+			*v = Value{}
+			return
 		}
 		v.Num = le.Uint64(b)
 	case SizeTType:
@@ -615,11 +626,13 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 		case len(b) >= 4:
 			v.Num, v.Size = uint64(le.Uint32(b)), 4
 		default:
-			return Value{}
+			*v = Value{}
+			return
 		}
 	case GUIDType, SysTimeType:
 		if !fixed(16) {
-			return Value{}
+			*v = Value{}
+			return
 		}
 		v.Raw = p.va.copyBytes(b[:16])
 	case SIDType, BinaryType, EvtHandleType, EvtXMLType:
@@ -639,11 +652,10 @@ func (p *parser) value(vt ValueType, pos, size int) Value {
 	default:
 		if vt&ArrayFlag == 0 {
 			v.Raw = p.va.copyBytes(b)
-			return v
+			return
 		}
-		return p.array(vt, b)
+		*v = p.array(vt, b)
 	}
-	return v
 }
 
 func (p *parser) array(vt ValueType, b []byte) Value {
@@ -733,15 +745,15 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 		var attrs []Attr
 		if len(n.attrs) > 0 {
 			attrs = p.ia.attrs.takeRaw(len(n.attrs), attrPool) // all set below
-			for i, a := range n.attrs {
-				var v Value
-				if len(a.parts) == 1 && a.parts[0].kind != nInst {
-					v = p.attrValue(a.parts[0], subs)
+			for i := range n.attrs {
+				na, at := &n.attrs[i], &attrs[i]
+				at.Name = na.name
+				if len(na.parts) == 1 && na.parts[0].kind != nInst {
+					p.attrValue(&at.Value, na.parts[0], subs)
 				} else {
-					v = p.attrParts(a.parts, subs, depth)
+					at.Value = p.attrParts(na.parts, subs, depth)
 				}
-				p.charge(v)
-				attrs[i] = Attr{Name: a.name, Value: v}
+				p.charge(&at.Value)
 			}
 		}
 		if len(n.children) == 1 && n.children[0].kind == nSub {
@@ -749,7 +761,7 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 			if id := int(n.children[0].sub); id < len(subs) && subs[id].Type != BinXMLType {
 				var vals []Value
 				if subs[id].Type != NullType {
-					p.charge(subs[id])
+					p.charge(&subs[id])
 					vals = subs[id : id+1 : id+1]
 				}
 				e := p.ia.rawElement()
@@ -768,13 +780,13 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 		*e = Element{Name: n.name, Attrs: attrs, Children: children, Values: vals}
 		p.kids = append(p.kids, e)
 	case nValue:
-		p.charge(n.val)
+		p.charge(&n.val)
 		p.vstack = append(p.vstack, n.val)
 	case nSub:
 		if int(n.sub) >= len(subs) {
 			return
 		}
-		v := subs[n.sub]
+		v := &subs[n.sub]
 		switch {
 		case v.Type == BinXMLType:
 			if v.more == nil {
@@ -796,7 +808,7 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 		case v.Type == NullType:
 		default:
 			p.charge(v)
-			p.vstack = append(p.vstack, v)
+			p.vstack = append(p.vstack, *v)
 		}
 	case nInst:
 		for _, c := range n.tmpl.nodes {
@@ -828,33 +840,39 @@ func (p *parser) attrParts(parts []*node, subs []Value, depth int) Value {
 	return v
 }
 
-// attrValue evaluates a single-part attribute value.
-func (p *parser) attrValue(n *node, subs []Value) Value {
+// attrValue evaluates a single-part attribute value into *dst.
+func (p *parser) attrValue(dst *Value, n *node, subs []Value) {
 	p.spend(1)
 	switch n.kind {
 	case nValue:
-		return n.val
+		*dst = n.val
+		return
 	case nSub:
 		if int(n.sub) < len(subs) && subs[n.sub].Type != BinXMLType {
-			return subs[n.sub]
+			*dst = subs[n.sub]
+			return
 		}
 	}
-	return Value{}
+	*dst = Value{}
 }
 
 // charge counts a value against the expansion budget by its size, so that a
 // large value substituted many times cannot make a huge record.
-func (p *parser) charge(v Value) {
-	p.spend((len(v.Str)+len(v.Raw))/16 + len(v.Items()))
+func (p *parser) charge(v *Value) {
+	n := (len(v.Str) + len(v.Raw)) / 16
+	if v.more != nil {
+		n += len(v.more.items)
+	}
+	p.spend(n)
 }
 
 func (p *parser) copyElement(e *Element) *Element {
 	p.spend(1 + len(e.Attrs) + len(e.Values))
-	for _, v := range e.Values {
-		p.charge(v)
+	for i := range e.Values {
+		p.charge(&e.Values[i])
 	}
-	for _, a := range e.Attrs {
-		p.charge(a.Value)
+	for i := range e.Attrs {
+		p.charge(&e.Attrs[i].Value)
 	}
 	var children []*Element
 	if len(e.Children) > 0 {
