@@ -132,3 +132,32 @@ func TestHuntMalformedVendorRecord(t *testing.T) {
 		t.Errorf("want the alert of line 2, got:\n%s", out)
 	}
 }
+
+// vigil eql reads vendor formats too: the reference rule's query finds the
+// positives of every source (eql has no index gating, so the index of each
+// hit is the file's).
+func TestEQLVendorFormats(t *testing.T) {
+	p, all := mixedSamples(t)
+	q := `process where host.os.type == "windows" and event.type == "start" and
+  (process.name : ("net.exe", "net1.exe") and not process.parent.name : "net.exe") and
+  (process.args : "user" and process.args : ("/ad", "/add"))`
+	code, out, errs := runCLI(t, "eql", "--format", "ndjson", q, p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	n := 0
+	for _, s := range all {
+		if s.Fire && strings.Contains(out, s.Marker) {
+			n++
+		}
+		if !s.Fire && strings.Contains(out, s.Marker) {
+			t.Errorf("near miss %s %s matched", s.Source, s.Label)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d of 5 positives matched:\n%s", n, out)
+	}
+	if code, _, _ := runCLI(t, "eql", "--source", "nope", q, p); code != 2 {
+		t.Errorf("--source nope: exit %d", code)
+	}
+}
