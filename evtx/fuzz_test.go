@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -15,15 +16,19 @@ import (
 // readBytes reads data as an EVTX file until EOF or a fatal error, failing on a
 // runaway reader. It returns the number of records and recoverable errors.
 func readBytes(t testing.TB, data []byte) (recs, errs int) {
-	return readBytesMode(t, data, false)
+	recs, errs, _ = readBytesMode(t, data, false, false)
+	return
 }
 
-func readBytesMode(t testing.TB, data []byte, noVerify bool) (recs, errs int) {
+// readBytesMode is readBytes with checksums ignored (noVerify) or record
+// memory reused (reuse); it also returns each record's XML.
+func readBytesMode(t testing.TB, data []byte, noVerify, reuse bool) (recs, errs int, xmls []string) {
 	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "fuzz")
 	if err != nil {
-		return 0, 0
+		return 0, 0, nil
 	}
 	r.noVerify = noVerify
+	r.Reuse = reuse
 	// Every successful call consumes at least 28 bytes or one chunk; every
 	// error at most one record or chunk; so this bound is generous.
 	limit := 4*len(data)/24 + 16
@@ -33,11 +38,11 @@ func readBytesMode(t testing.TB, data []byte, noVerify bool) (recs, errs int) {
 		}
 		rec, err := r.Next()
 		if err == io.EOF {
-			return
+			return recs, errs, xmls
 		}
 		if err != nil {
 			if !IsRecoverable(err) {
-				return
+				return recs, errs, xmls
 			}
 			errs++
 			continue
@@ -45,7 +50,13 @@ func readBytesMode(t testing.TB, data []byte, noVerify bool) (recs, errs int) {
 		if rec.Root == nil {
 			t.Fatal("record without root element")
 		}
-		_ = rec.XML()
+		x := rec.XML()
+		xmls = append(xmls, x)
+		if reuse {
+			if c := rec.Clone().XML(); c != x {
+				t.Fatalf("clone renders differently:\n%s\n%s", c, x)
+			}
+		}
 		_ = rec.System()
 		_ = rec.EventData()
 		_ = rec.UserData()
@@ -61,9 +72,14 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("ElfFile\x00"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		readBytesMode(t, data, false)
-		// Without checksums the mutated Binary XML reaches the parser.
-		readBytesMode(t, data, true)
+		readBytesMode(t, data, false, false)
+		// Without checksums the mutated Binary XML reaches the parser. With
+		// Reuse the same records must come out.
+		_, _, a := readBytesMode(t, data, true, false)
+		_, _, b := readBytesMode(t, data, true, true)
+		if !slices.Equal(a, b) {
+			t.Fatalf("Reuse reads differently:\n%q\n%q", a, b)
+		}
 	})
 }
 
@@ -239,7 +255,7 @@ func TestDamagedRealFiles(t *testing.T) {
 		for _, n := range []int{0, 100, 4096, 4096 + 600, 4096 + 30000, len(data) - 1} {
 			if n <= len(data) {
 				readBytes(t, data[:n])
-				readBytesMode(t, data[:n], true)
+				readBytesMode(t, data[:n], true, false)
 				variants++
 			}
 		}
@@ -258,7 +274,7 @@ func TestDamagedRealFiles(t *testing.T) {
 				d[off] ^= 1 << rng.Intn(8)
 			}
 			readBytes(t, d)
-			readBytesMode(t, d, true)
+			readBytesMode(t, d, true, true)
 			variants++
 		}
 	}
