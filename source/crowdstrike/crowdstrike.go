@@ -7,10 +7,14 @@
 // Reproduced quirks: process.name is the last segment of ImageFileName only
 // when it starts with "\" or "/", else the whole string (a "C:\..." path is
 // not split); process.args use the Windows argv rules on every platform and
-// only when host.os.type is known; @timestamp is ContextTimeStamp (Unix
-// seconds, or a Windows FILETIME when above 0x0100000000000000) and
-// otherwise the event's "timestamp" (Unix milliseconds); all-zero hashes
-// are dropped. Fields the pipeline does not map stay under crowdstrike.*.
+// only when host.os.type is known, empty arguments dropped; @timestamp is
+// ContextTimeStamp (Unix seconds, or a Windows FILETIME when above
+// 0x0100000000000000), as the pipeline version described in
+// ../shared/telemetry/crowdstrike_fdr does, and otherwise event.created
+// (UTCTimestamp, else "timestamp", Unix milliseconds); the newest pipeline
+// keeps ContextTimeStamp under crowdstrike.* and always uses event.created.
+// All-zero hashes are dropped. Fields the pipeline does not map stay under
+// crowdstrike.* as strings.
 package crowdstrike
 
 import (

@@ -114,6 +114,13 @@ func TestOtherEvents(t *testing.T) {
 	check(t, ecsOf(t, dns), map[string]any{"dns.question.type": "A", "dns.type": "query", "network.protocol": "dns"})
 }
 
+// The key list and the slot constants are kept in step by hand.
+func TestSchemaSlots(t *testing.T) {
+	if schema.Len() != nSlots {
+		t.Errorf("schema has %d keys for %d slots", schema.Len(), nSlots)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"event_simpleName":"X"}`, `{"event_simpleName":"X","timestamp":"soon"}`, `{"event_simpleName":`, `[]`} {
 		if _, err := Normalize(nil, []byte(bad), ""); err == nil {

@@ -80,6 +80,13 @@ func TestOtherEvents(t *testing.T) {
 	check(t, ecsOf(t, dnsReq), map[string]any{"event.category": []any{"network"}, "dns.question.name": "example.org"})
 }
 
+// The key list and the slot constants are kept in step by hand.
+func TestSchemaSlots(t *testing.T) {
+	if schema.Len() != nSlots {
+		t.Errorf("schema has %d keys for %d slots", schema.Len(), nSlots)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"event_type":"process"}`, `{"event_type":"process","timestamp":"x"}`, `{"event_type":"process","timestamp":-1}`, `{"event_type`} {
 		if _, err := Normalize(nil, []byte(bad), ""); err == nil {

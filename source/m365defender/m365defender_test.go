@@ -91,6 +91,13 @@ func TestOtherTables(t *testing.T) {
 		"dll.name": "x.dll", "dll.path": `C:\x.dll`, "process.name": "rundll32.exe"})
 }
 
+// The key list and the slot constants are kept in step by hand.
+func TestSchemaSlots(t *testing.T) {
+	if props.Len() != nSlots || top.Len() != nTop {
+		t.Errorf("schemas have %d and %d keys for %d and %d slots", props.Len(), top.Len(), nSlots, nTop)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"category":"AdvancedHunting-DeviceEvents"}`, `{"category":"Other","properties":{"Timestamp":"2023-11-14T22:13:20Z"}}`,
 		`{"category":"AdvancedHunting-DeviceEvents","properties":{"Timestamp":"x"}}`, `{"category":`} {

@@ -60,7 +60,6 @@ const (
 	kSrcPublisher
 	kSrcParentCmd
 	kSrcParentName
-	kSrcParentPath
 	kSrcParentPID
 	kSrcParentUID
 	kTgtCmd
@@ -111,7 +110,7 @@ var schema = norm.NewSchema(
 	"src.process.cmdline", "src.process.image.path", "src.process.name", "src.process.pid", "src.process.uid",
 	"src.process.startTime", "src.process.displayName", "src.process.user", "src.process.image.md5",
 	"src.process.image.sha1", "src.process.image.sha256", "src.process.signedStatus", "src.process.verifiedStatus",
-	"src.process.publisher", "src.process.parent.cmdline", "src.process.parent.name", "src.process.parent.image.path",
+	"src.process.publisher", "src.process.parent.cmdline", "src.process.parent.name",
 	"src.process.parent.pid", "src.process.parent.uid",
 	"tgt.process.cmdline", "tgt.process.image.path", "tgt.process.name", "tgt.process.pid", "tgt.process.uid",
 	"tgt.process.startTime", "tgt.process.displayName", "tgt.process.user", "tgt.process.image.md5",

@@ -93,6 +93,13 @@ func TestOtherCategories(t *testing.T) {
 	check(t, ecsOf(t, `{"meta.event.name":"X","event.time":1,"endpoint.os":"solaris"}`), map[string]any{"host.os.type": nil, "host.os.platform": "solaris"})
 }
 
+// The key list and the slot constants are kept in step by hand.
+func TestSchemaSlots(t *testing.T) {
+	if schema.Len() != nSlots {
+		t.Errorf("schema has %d keys for %d slots", schema.Len(), nSlots)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"meta.event.name":"X","event.time":"later"}`, `{"meta.event.name":`, `"x"`} {
 		if _, err := Normalize(nil, []byte(bad), ""); err == nil {

@@ -28,6 +28,9 @@ func NewSchema(keys ...string) *Schema {
 	return s
 }
 
+// Len is the number of keys (slots).
+func (s *Schema) Len() int { return s.n }
+
 // Rec holds the values of one object, by slot. Strings alias the parsed
 // document: valid until the parser's next Parse.
 type Rec struct {
