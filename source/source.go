@@ -4,9 +4,15 @@
 // optionally gzip-compressed, from a file, a directory tree or a stream.
 //
 // Formats are sniffed from the content, not the file name: gzip by its magic
-// bytes, an array by a first non-space byte of '['. Bad records (a line over
-// the size limit) and bad files (unreadable, corrupt gzip, an invalid array)
-// are reported through Reader.OnError and skipped, so one bad input never
+// bytes, an array by a first non-space byte of '[', EVTX by its signature.
+// Each JSON record is then checked against the registered vendor formats
+// (format.go: CrowdStrike FDR, SentinelOne Cloud Funnel, Microsoft 365
+// Defender, legacy Endgame; a record with an @timestamp is ECS and passes
+// through) and a vendor record is replaced by the ECS document Elastic's
+// integration would index; SetFormat forces one format. Bad records (a
+// line over the size limit, a vendor record that cannot be mapped) and bad
+// files (unreadable, corrupt gzip, an invalid array) are reported through
+// Reader.OnError with their position and skipped, so one bad input never
 // stops a run.
 package source
 
