@@ -483,3 +483,25 @@ func FuzzReaderFormats(f *testing.F) {
 		}
 	})
 }
+
+// Elastic Defend documents are ECS already: the agent's sample passes
+// through the Reader byte for byte (event.ingested is not added: only
+// vigil serve sets it, at acceptance).
+func TestDefendPassthrough(t *testing.T) {
+	raw, err := os.ReadFile(needShared(t, "telemetry/elastic-fixtures/endpoint__process/sample_event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line bytes.Buffer
+	if err := json.Compact(&line, raw); err != nil {
+		t.Fatal(err)
+	}
+	rd := source.NewReader("defend.ndjson", bytes.NewReader(append(line.Bytes(), '\n')))
+	rec, _, ok := rd.Next()
+	if !ok || !bytes.Equal(rec, line.Bytes()) {
+		t.Errorf("Defend document changed:\n%s", rec)
+	}
+	if bytes.Contains(rec, []byte(`"ingested"`)) {
+		t.Error("event.ingested present")
+	}
+}
