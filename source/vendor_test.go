@@ -485,8 +485,8 @@ func FuzzReaderFormats(f *testing.F) {
 }
 
 // Elastic Defend documents are ECS already: the agent's sample passes
-// through the Reader byte for byte (event.ingested is not added: only
-// vigil serve sets it, at acceptance).
+// through the Reader byte for byte (nothing is added; event.ingested is
+// only set by vigil serve, at acceptance).
 func TestDefendPassthrough(t *testing.T) {
 	raw, err := os.ReadFile(needShared(t, "telemetry/elastic-fixtures/endpoint__process/sample_event.json"))
 	if err != nil {
@@ -500,8 +500,5 @@ func TestDefendPassthrough(t *testing.T) {
 	rec, _, ok := rd.Next()
 	if !ok || !bytes.Equal(rec, line.Bytes()) {
 		t.Errorf("Defend document changed:\n%s", rec)
-	}
-	if bytes.Contains(rec, []byte(`"ingested"`)) {
-		t.Error("event.ingested present")
 	}
 }
