@@ -80,6 +80,8 @@ type mapper struct {
 	scratch []byte
 	renamed []string // event_data names the mapping renamed away
 	sysmon  uint32   // the Sysmon event ID when the Sysmon mapping ran
+	// dropDash: event_data drops "-" and zero-GUID values too (Sysmon, 4688).
+	dropDash bool
 	hk, hv  []string // parsed hashes
 }
 
@@ -89,6 +91,7 @@ func (m *mapper) reset() {
 	m.scratch = m.scratch[:0]
 	m.renamed = m.renamed[:0]
 	m.sysmon = 0
+	m.dropDash = false
 	m.hk, m.hv = m.hk[:0], m.hv[:0]
 }
 
@@ -175,46 +178,63 @@ func (m *mapper) mapRecord(from int, file string) {
 	dataset := Dataset(sys.Channel)
 	beat := from == fromBeat
 
-	if !beat {
-		d.set(0, "_index", indexFor(dataset))
-		if !m.rec.ts.IsZero() {
-			d.setTime(0, "@timestamp", m.rec.ts)
+	if beat {
+		ev := d.obj(0, "event")
+		if !d.has(ev, "kind") {
+			d.set(ev, "kind", "event")
 		}
+		d.setUintString(ev, "code", uint64(sys.EventID))
+		if !d.has(ev, "provider") {
+			d.str(ev, "provider", sys.ProviderName)
+		}
+		if !d.has(ev, "dataset") {
+			d.set(ev, "dataset", dataset)
+		}
+		host := d.obj(0, "host")
+		if !d.has(host, "name") {
+			d.str(host, "name", sys.Computer)
+		}
+		d.set(host, "os.type", "windows")
+		if !d.has(host, "os.family") {
+			d.set(host, "os.family", "windows")
+		}
+		if file != "" && !d.has(0, "log.file.path") {
+			d.set(0, "log.file.path", file)
+		}
+		if !d.has(0, "log.level") {
+			d.set(0, "log.level", levelName(sys.Level))
+		}
+	} else {
+		// A fresh document: members are appended without searching.
+		d.addStr(0, "_index", indexFor(dataset))
+		if !m.rec.ts.IsZero() {
+			d.addKind(0, "@timestamp", kTime, "", m.rec.ts.UnixNano())
+		}
+		ev := d.add(0, "event", kObject)
+		d.addStr(ev, "kind", "event")
+		d.addKind(ev, "code", kUint, "", int64(sys.EventID))
+		d.addStr(ev, "provider", sys.ProviderName)
+		d.addStr(ev, "dataset", dataset)
+		host := d.add(0, "host", kObject)
+		d.addStr(host, "name", sys.Computer)
+		os := d.add(host, "os", kObject)
+		d.addStr(os, "type", "windows")
+		d.addStr(os, "family", "windows")
+		log := d.add(0, "log", kObject)
+		if file != "" {
+			d.addStr(d.add(log, "file", kObject), "path", file)
+		}
+		d.addStr(log, "level", levelName(sys.Level))
+		ds := d.add(0, "data_stream", kObject)
+		d.addStr(ds, "type", "logs")
+		d.addStr(ds, "dataset", dataset)
+		d.addStr(ds, "namespace", "default")
 	}
 	ev := d.obj(0, "event")
-	if !beat || !d.has(ev, "kind") {
-		d.set(ev, "kind", "event")
-	}
-	d.setUintString(ev, "code", uint64(sys.EventID))
-	if !beat || !d.has(ev, "provider") {
-		d.str(ev, "provider", sys.ProviderName)
-	}
-	if !beat || !d.has(ev, "dataset") {
-		d.set(ev, "dataset", dataset)
-	}
-	host := d.obj(0, "host")
-	if !beat || !d.has(host, "name") {
-		d.str(host, "name", sys.Computer)
-	}
-	d.set(host, "os.type", "windows")
-	if !beat || !d.has(host, "os.family") {
-		d.set(host, "os.family", "windows")
-	}
-	if file != "" && (!beat || !d.has(0, "log.file.path")) {
-		d.set(0, "log.file.path", file)
-	}
-	if !beat || !d.has(0, "log.level") {
-		d.set(0, "log.level", levelName(sys.Level))
-	}
-	if !beat {
-		ds := d.obj(0, "data_stream")
-		d.set(ds, "type", "logs")
-		d.set(ds, "dataset", dataset)
-		d.set(ds, "namespace", "default")
-	}
 
 	isSysmon := dataset == SysmonDataset
 	isSecurity := dataset == SecurityDataset
+	m.dropDash = isSysmon || (isSecurity && sys.EventID == 4688)
 	switch {
 	case isSysmon && sysmonMapped(sys.EventID):
 		m.mapSysmon(sys.EventID)
@@ -251,25 +271,27 @@ func indexFor(dataset string) string {
 func (m *mapper) writeWinlog() nodeID {
 	d := &m.d
 	sys := &m.rec.sys
+	// The mapping may have made winlog (logon, event_data, scheduled_task)
+	// but never these members, so they are appended without searching.
 	w := d.obj(0, "winlog")
-	d.str(w, "channel", sys.Channel)
-	d.setUintString(w, "event_id", uint64(sys.EventID))
-	d.str(w, "provider_name", sys.ProviderName)
+	d.addStr(w, "channel", sys.Channel)
+	d.addKind(w, "event_id", kUint, "", int64(sys.EventID))
+	d.addStr(w, "provider_name", sys.ProviderName)
 	if sys.ProviderGUID != "" {
-		d.setUpper(w, "provider_guid", sys.ProviderGUID)
+		d.addKind(w, "provider_guid", kUpper, sys.ProviderGUID, 0)
 	}
-	d.str(w, "computer_name", sys.Computer)
-	d.setUintString(w, "record_id", sys.EventRecordID)
-	d.setInt(w, "version", int64(sys.Version))
-	d.set(w, "opcode", opcodeName(sys.Opcode))
-	d.set(w, "level", levelName(sys.Level))
+	d.addStr(w, "computer_name", sys.Computer)
+	d.addKind(w, "record_id", kUint, "", int64(sys.EventRecordID))
+	d.addKind(w, "version", kInt, "", int64(sys.Version))
+	d.addStr(w, "opcode", opcodeName(sys.Opcode))
+	d.addStr(w, "level", levelName(sys.Level))
 	if t := first(m.rec.task, taskName(sys)); t != "" {
-		d.set(w, "task", t)
+		d.addStr(w, "task", t)
 	} else {
-		d.setUintString(w, "task", uint64(sys.Task))
+		d.addKind(w, "task", kUint, "", int64(sys.Task))
 	}
 	if sys.Keywords&(kwAuditSuccess|kwAuditFailure|kwClassic) != 0 {
-		kw := d.array(w, "keywords")
+		kw := d.add(w, "keywords", kArray)
 		if sys.Keywords&kwAuditSuccess != 0 {
 			d.push(kw, "Audit Success")
 		}
@@ -279,25 +301,24 @@ func (m *mapper) writeWinlog() nodeID {
 		if sys.Keywords&kwClassic != 0 {
 			d.push(kw, "Classic")
 		}
-		if o := outcome(sys.Keywords); o != "" {
-			d.set(w, "outcome", o)
-		}
+		d.addStr(w, "outcome", outcome(sys.Keywords))
 	}
 	if !sys.TimeCreated.IsZero() {
-		d.setTime(w, "time_created", sys.TimeCreated)
+		d.addKind(w, "time_created", kTime, "", sys.TimeCreated.UnixNano())
 	}
 	if sys.ProcessID != 0 || sys.ThreadID != 0 {
-		d.setInt(w, "process.pid", int64(sys.ProcessID))
-		d.setInt(w, "process.thread.id", int64(sys.ThreadID))
+		p := d.add(w, "process", kObject)
+		d.addKind(p, "pid", kInt, "", int64(sys.ProcessID))
+		d.addKind(d.add(p, "thread", kObject), "id", kInt, "", int64(sys.ThreadID))
 	}
 	if sys.UserID != "" {
-		d.set(w, "user.identifier", sys.UserID)
+		d.addStr(d.add(w, "user", kObject), "identifier", sys.UserID)
 	}
 	if sys.ActivityID != "" {
-		d.setUpper(w, "activity_id", sys.ActivityID)
+		d.addKind(w, "activity_id", kUpper, sys.ActivityID, 0)
 	}
 	if sys.RelatedActivityID != "" {
-		d.setUpper(w, "related_activity_id", sys.RelatedActivityID)
+		d.addKind(w, "related_activity_id", kUpper, sys.RelatedActivityID, 0)
 	}
 	return w
 }
@@ -308,8 +329,7 @@ func (m *mapper) writeWinlog() nodeID {
 // script (Elastic's forwarded 4688 fixture); other Security events keep
 // "-" (the 4728/4732 fixtures). Every pipeline drops the names it renames.
 func (m *mapper) keepEventData(name, v string) bool {
-	if m.sysmon != 0 || Dataset(m.rec.sys.Channel) == SysmonDataset ||
-		(m.rec.sys.EventID == 4688 && Dataset(m.rec.sys.Channel) == SecurityDataset) {
+	if m.dropDash {
 		if dropped(v) {
 			return false
 		}
@@ -331,8 +351,21 @@ func (m *mapper) writeEventData(w nodeID) {
 	r := &m.rec
 	if len(r.names) > 0 {
 		ed := d.objKey(w, "event_data")
+		// A 64-bit filter on the names spares the search for an existing
+		// key (names repeat only in odd records; the mapping may have put
+		// a list there) in the common case.
+		var seen uint64
+		for c := d.nodes[ed].first; c != none; c = d.nodes[c].next {
+			seen |= nameBit(d.nodes[c].key)
+		}
 		for i, n := range r.names {
-			if m.keepEventData(n, r.vals[i]) {
+			if !m.keepEventData(n, r.vals[i]) {
+				continue
+			}
+			if bit := nameBit(n); seen&bit == 0 {
+				seen |= bit
+				d.setKind(d.add(ed, n, kDeleted), kString, r.vals[i], 0)
+			} else {
 				d.setKey(ed, n, r.vals[i])
 			}
 		}
@@ -343,6 +376,14 @@ func (m *mapper) writeEventData(w nodeID) {
 			d.setKey(u, n, r.udVals[i])
 		}
 	}
+}
+
+// nameBit is a one-bit hash of a key for writeEventData's filter.
+func nameBit(s string) uint64 {
+	if s == "" {
+		return 1
+	}
+	return 1 << ((uint(len(s))*7 + uint(s[0])*3 + uint(s[len(s)-1])) & 63)
 }
 
 // dropped reports the event_data values Elastic's pipelines remove.

@@ -54,10 +54,13 @@ func (d *doc) reset() {
 
 // find returns the child of parent with the given key, or none.
 func (d *doc) find(parent nodeID, key string) nodeID {
-	for c := d.nodes[parent].first; c != none; c = d.nodes[c].next {
-		if d.nodes[c].kind != kDeleted && d.nodes[c].key == key {
+	nodes := d.nodes
+	for c := nodes[parent].first; c != none; {
+		n := &nodes[c]
+		if len(n.key) == len(key) && n.kind != kDeleted && n.key == key {
 			return c
 		}
+		c = n.next
 	}
 	return none
 }
@@ -74,6 +77,19 @@ func (d *doc) add(parent nodeID, key string, kind uint8) nodeID {
 	}
 	p.last = id
 	return id
+}
+
+// The add* helpers append a member without looking for an existing one:
+// for building objects known to be fresh (the EVTX and NXLog headers),
+// where the search is measurable.
+func (d *doc) addStr(parent nodeID, key, s string) {
+	if s != "" {
+		d.setKind(d.add(parent, key, kDeleted), kString, s, 0)
+	}
+}
+
+func (d *doc) addKind(parent nodeID, key string, kind uint8, s string, n int64) {
+	d.setKind(d.add(parent, key, kDeleted), kind, s, n)
 }
 
 // objKey returns the object at key under parent, creating it (or replacing
@@ -262,7 +278,7 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 	n := &d.nodes[id]
 	switch n.kind {
 	case kString:
-		return event.AppendJSONString(b, n.s)
+		return appendStr(b, n.s)
 	case kInt:
 		return strconv.AppendInt(b, n.n, 10)
 	case kBool:
@@ -274,7 +290,7 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 		return append(b, n.s...)
 	case kTime:
 		b = append(b, '"')
-		b = time.Unix(0, n.n).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+		b = appendISOMillis(b, time.Unix(0, n.n).UTC())
 		return append(b, '"')
 	case kUint:
 		b = append(b, '"')
@@ -310,7 +326,7 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 			if len(b) > open {
 				b = append(b, ',')
 			}
-			b = event.AppendJSONString(b, cn.key)
+			b = appendStr(b, cn.key)
 			b = append(b, ':')
 			valStart := len(b)
 			b = d.appendNode(b, c)
@@ -321,6 +337,57 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 		return append(b, '}')
 	}
 	return append(b, "null"...)
+}
+
+// appendStr writes s as a JSON string. Most values are printable ASCII
+// with nothing to escape; those are copied in one go after a word-at-a-time
+// check, the rest go through event.AppendJSONString.
+func appendStr(b []byte, s string) []byte {
+	if !plainASCII(s) {
+		return event.AppendJSONString(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainASCII reports whether s holds only bytes 0x20-0x7f other than '"'
+// and '\\' (JSON needs no escape and no UTF-8 check for them).
+func plainASCII(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte < 0x20 or >= 0x80, or equal to '"' (0x22) or '\\' (0x5c).
+		ctl := (x - lo*0x20) & ^x & hi
+		q := x ^ (lo * '"')
+		bs := x ^ (lo * '\\')
+		if ctl|(x&hi)|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendISOMillis writes t (UTC) as 2006-01-02T15:04:05.000Z.
+func appendISOMillis(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	return b
 }
 
 // appendUpperJSON writes s upper-cased (ASCII only: GUIDs and hex).

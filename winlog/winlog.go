@@ -58,8 +58,9 @@ func Dataset(channel string) string {
 // allocates nothing per record. It is not safe for concurrent use; use one
 // per goroutine (the package-level functions keep a pool of them).
 type Normalizer struct {
-	m mapper
-	p event.Parser
+	m   mapper
+	p   event.Parser
+	buf []byte // Normalize's output before it is copied out
 }
 
 var normalizers = sync.Pool{New: func() any { return new(Normalizer) }}
@@ -67,7 +68,15 @@ var normalizers = sync.Pool{New: func() any { return new(Normalizer) }}
 // Normalize returns one ECS JSON document (no trailing newline) for rec.
 // file names the source file in log.file.path; it may be empty.
 func Normalize(rec *evtx.Record, file string) ([]byte, error) {
-	return NormalizeAppend(nil, rec, file)
+	n := normalizers.Get().(*Normalizer)
+	var err error
+	n.buf, err = n.AppendEVTX(n.buf[:0], rec, file)
+	var out []byte
+	if err == nil {
+		out = append([]byte(nil), n.buf...) // one allocation of the exact size
+	}
+	normalizers.Put(n)
+	return out, err
 }
 
 // NormalizeAppend is Normalize appending the document to dst.

@@ -1,0 +1,51 @@
+package winlog
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/event"
+)
+
+// TestAppendStr: the fast path writes exactly what event.AppendJSONString
+// writes, for every byte value at every position of short strings and for
+// random strings.
+func TestAppendStr(t *testing.T) {
+	for n := 0; n < 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte("abcdefghijklmnopqrstuvwxyz"[:n])
+				b[pos] = byte(c)
+				s := string(b)
+				if got, want := string(appendStr(nil, s)), string(event.AppendJSONString(nil, s)); got != want {
+					t.Fatalf("%q: %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 10000; i++ {
+		b := make([]byte, r.Intn(40))
+		for j := range b {
+			b[j] = byte(0x18 + r.Intn(0x70))
+		}
+		if got, want := string(appendStr(nil, string(b))), string(event.AppendJSONString(nil, string(b))); got != want {
+			t.Fatalf("%q: %s, want %s", b, got, want)
+		}
+	}
+}
+
+func TestAppendISOMillis(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2024, 3, 1, 10, 0, 0, 123456789, time.UTC),
+		time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	} {
+		if got, want := string(appendISOMillis(nil, tm)), tm.Format("2006-01-02T15:04:05.000Z"); got != want {
+			t.Errorf("%v: %s, want %s", tm, got, want)
+		}
+	}
+}
