@@ -82,7 +82,7 @@ type mapper struct {
 	sysmon  uint32   // the Sysmon event ID when the Sysmon mapping ran
 	// dropDash: event_data drops "-" and zero-GUID values too (Sysmon, 4688).
 	dropDash bool
-	hk, hv  []string // parsed hashes
+	hk, hv   []string // parsed hashes
 }
 
 func (m *mapper) reset() {
