@@ -107,7 +107,7 @@ var props = norm.NewSchema(
 )
 
 type state struct {
-	p      event.Parser
+	p, p2  event.Parser // p2: the AdditionalFields JSON string
 	top, r norm.Rec
 }
 
@@ -133,14 +133,44 @@ func Normalize(dst, line []byte, file string) ([]byte, error) {
 		return dst, ErrNoProperties
 	}
 	props.Read(s.top.Node(tProperties), &s.r)
-	d, err := build(s.top.Str(tCategory), &s.r, file)
+	d, err := build(s.top.Str(tCategory), &s.r, direction(&s.p2, &s.r), file)
 	if err != nil {
 		return dst, err
 	}
 	return d.AppendJSON(dst), nil
 }
 
-func build(category string, r *norm.Rec, file string) (*event.Builder, error) {
+// direction is AdditionalFields.direction ("In", "Out"), which decides
+// source and destination; AdditionalFields is a JSON object, usually
+// serialised into a string, which is parsed only when it names a direction.
+func direction(p *event.Parser, r *norm.Rec) string {
+	if !r.Has(kAdditionalFields) {
+		return ""
+	}
+	n := r.Node(kAdditionalFields)
+	if n.Kind() == event.NodeString {
+		text := n.Text()
+		if !strings.Contains(text, `"direction"`) {
+			return ""
+		}
+		doc, err := p.Parse([]byte(text))
+		if err != nil {
+			return "" // the pipeline records a json error and goes on
+		}
+		n = doc.Root()
+	}
+	dir := ""
+	if n.Kind() == event.NodeObject {
+		n.Members(func(k string, v event.Node) {
+			if k == "direction" && v.Kind() == event.NodeString {
+				dir = v.Text()
+			}
+		})
+	}
+	return dir
+}
+
+func build(category string, r *norm.Rec, dir, file string) (*event.Builder, error) {
 	if !strings.HasPrefix(category, "AdvancedHunting-") {
 		return nil, ErrNoCategory
 	}
@@ -364,26 +394,55 @@ func build(category string, r *norm.Rec, file string) (*event.Builder, error) {
 		d.SetList("registry.data.strings", []string{r.Str(kRegistryValueData)})
 	}
 
-	// Network: AdditionalFields.direction is not parsed (no JSON-in-string
-	// decoding on the hot path), so direction is unknown and the pipeline's
-	// unknown-direction rules apply: local is the source, remote the
-	// destination.
-	if has("network") {
-		d.Set("network.direction", "unknown")
+	// Source and destination, in the pipeline's order (later rules win):
+	// for inbound connections source.ip is the remote address but
+	// source.port the local port, a quirk kept here.
+	network, auth := has("network"), has("authentication")
+	set := func(field string, slot int, port bool) {
+		if port {
+			if n, ok := r.Int(slot); ok {
+				d.SetInt(field, n)
+			}
+			return
+		}
+		if v := r.Str(slot); v != "" {
+			d.Set(field, v)
+		}
 	}
-	if has("authentication") {
-		d.Str("source.ip", r.Str(kRemoteIP))
-		if n, ok := r.Int(kRemotePort); ok {
-			d.SetInt("source.port", n)
+	if len(cats) > 0 {
+		if auth || (network && dir == "In") {
+			set("source.ip", kRemoteIP, false)
 		}
-	} else if len(cats) > 0 {
-		d.Str("source.ip", r.Str(kLocalIP))
-		if n, ok := r.Int(kLocalPort); ok {
-			d.SetInt("source.port", n)
+		if !auth && dir == "" || network && dir == "Out" {
+			set("source.ip", kLocalIP, false)
 		}
-		d.Str("destination.ip", r.Str(kRemoteIP))
-		if n, ok := r.Int(kRemotePort); ok {
-			d.SetInt("destination.port", n)
+		if network && dir == "In" || auth {
+			set("source.port", kRemotePort, true)
+		}
+		if !auth || network && dir == "Out" {
+			set("source.port", kLocalPort, true)
+		}
+		if network && dir == "Out" || !auth && dir == "" {
+			set("destination.ip", kRemoteIP, false)
+		}
+		if network && dir == "In" {
+			set("destination.ip", kLocalIP, false)
+		}
+		if !auth && dir == "" || network && dir == "Out" {
+			set("destination.port", kRemotePort, true)
+		}
+		if network && dir == "In" {
+			set("destination.port", kLocalPort, true)
+		}
+	}
+	if network {
+		switch dir {
+		case "In":
+			d.Set("network.direction", "inbound")
+		case "Out":
+			d.Set("network.direction", "outbound")
+		default:
+			d.Set("network.direction", "unknown")
 		}
 	}
 	if p := strings.ToLower(r.Str(kProtocol)); p != "" {

@@ -14,6 +14,7 @@ const (
 	fileCreated = `{"category":"AdvancedHunting-DeviceFileEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","DeviceName":"WS","ActionType":"FileCreated","FileName":"a.exe","FolderPath":"C:\\Users\\bob\\a.exe","InitiatingProcessFileName":"powershell.exe","InitiatingProcessCommandLine":"powershell -enc x","InitiatingProcessParentFileName":"explorer.exe","InitiatingProcessAccountSid":"S-1-5-18"}}`
 	regSet      = `{"category":"AdvancedHunting-DeviceRegistryEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"RegistryValueSet","RegistryKey":"HKEY_LOCAL_MACHINE\\SOFTWARE\\Run","RegistryValueName":"evil","RegistryValueData":"C:\\evil.exe"}}`
 	netConn     = `{"category":"AdvancedHunting-DeviceNetworkEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"ConnectionSuccess","LocalIP":"10.0.0.1","LocalPort":50000,"RemoteIP":"198.51.100.2","RemotePort":443,"Protocol":"Tcp"}}`
+	inbound     = `{"category":"AdvancedHunting-DeviceNetworkEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"InboundConnectionAccepted","LocalIP":"10.0.0.1","LocalPort":3389,"RemoteIP":"203.0.113.5","RemotePort":51000,"Protocol":"Tcp","AdditionalFields":"{\"direction\":\"In\"}"}}`
 	logon       = `{"category":"AdvancedHunting-DeviceLogonEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"LogonFailed","FailureReason":"WrongPassword","RemoteIP":"203.0.113.9","AccountName":"bob"}}`
 	imageLoad   = `{"category":"AdvancedHunting-DeviceImageLoadEvents","properties":{"Timestamp":"2023-11-14T22:13:20Z","ActionType":"ImageLoaded","FileName":"x.dll","FolderPath":"C:\\x.dll","InitiatingProcessFileName":"rundll32.exe"}}`
 )
@@ -86,6 +87,9 @@ func TestOtherTables(t *testing.T) {
 		"registry.value": "evil", "registry.data.strings": []any{`C:\evil.exe`}, "registry.path": nil})
 	check(t, ecsOf(t, netConn), map[string]any{"event.category": []any{"network"}, "event.type": []any{"end"}, "source.ip": "10.0.0.1",
 		"destination.ip": "198.51.100.2", "destination.port": float64(443), "network.protocol": "tcp", "network.direction": "unknown"})
+	check(t, ecsOf(t, inbound), map[string]any{"network.direction": "inbound", "source.ip": "203.0.113.5",
+		"source.port":    float64(3389), // the local port: the pipeline's later rule wins (kept quirk)
+		"destination.ip": "10.0.0.1", "destination.port": float64(3389), "event.type": []any{"allowed"}})
 	check(t, ecsOf(t, logon), map[string]any{"event.category": []any{"authentication"}, "event.outcome": "failure", "source.ip": "203.0.113.9", "user.name": "bob"})
 	check(t, ecsOf(t, imageLoad), map[string]any{"event.category": []any{"library"}, "event.type": []any{"start"}, "event.action": "load",
 		"dll.name": "x.dll", "dll.path": `C:\x.dll`, "process.name": "rundll32.exe"})
@@ -111,7 +115,7 @@ func TestRejects(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{procCreated, fileCreated, regSet, netConn, logon, imageLoad, `{"category":"AdvancedHunting-","properties":{"Timestamp":"1"}}`} {
+	for _, s := range []string{procCreated, fileCreated, regSet, netConn, inbound, logon, imageLoad, `{"category":"AdvancedHunting-","properties":{"Timestamp":"1"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
