@@ -111,10 +111,11 @@ func TestReferenceRuleNearMissRegExe(t *testing.T) {
 
 // TestReferenceRuleHayabusa4688: the net user /add of the hayabusa sample
 // through the EVTX path. Its 4688 records carry no ParentProcessName, so
-// process.parent.name is missing on net1.exe too: `process.parent.name :
-// "net.exe"` is false for a missing field (not null, as Elasticsearch's
-// EQL evaluates it), `not` of it is true, and net1.exe fires beside
-// net.exe. With a parent (OTRF's 4688, TestReferenceRuleOTRF) it does not.
+// process.parent.name is missing on net1.exe too, and `not
+// process.parent.name : "net.exe"` is true for a missing field under EQL's
+// null semantics (as in Elasticsearch, pinned by the conformance corpus;
+// README): net1.exe fires beside net.exe. With a parent (OTRF's 4688,
+// TestReferenceRuleOTRF) it does not.
 func TestReferenceRuleHayabusa4688(t *testing.T) {
 	path := needFile(t, filepath.Join(telemetry, "windows-evtx", "hayabusa__T1136__ID4688-User_creation_via_commandline.evtx"))
 	got := runReferenceRule(t, normalizeEVTXBytes(t, path))
