@@ -36,6 +36,23 @@ func ManualWindows(sp Spec, from, to time.Time) []Window {
 	return out
 }
 
+// Backfill is a manual run without a running scheduler (vigil rules run):
+// it neither loads nor saves the rules' schedule state. opts needs Store
+// and Events.
+func Backfill(ctx context.Context, rules []*rule.Rule, ruleID string, from, to time.Time, opts Options) ([]Record, error) {
+	if opts.Store == nil {
+		return nil, errors.New("backfill: no alert store")
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.SpaceID == "" {
+		opts.SpaceID = "default"
+	}
+	s := &Scheduler{opts: opts, rules: rules, execs: map[string]*executor{}}
+	return s.Run(ctx, ruleID, from, to)
+}
+
 // Run is a manual run (backfill) of one rule over [from, to]: the range is
 // split into scheduled-like executions, the rule is evaluated over the
 // event log, and alerts are created with max_signals per execution

@@ -505,6 +505,19 @@ func TestManualRun(t *testing.T) {
 	if created != 0 || dups != 6 || len(h.stored("r-event")) != 6 {
 		t.Fatalf("second run: created %d, duplicates %d", created, dups)
 	}
+	// The same through Backfill (no scheduler state): still no duplicates.
+	recs, err = Backfill(context.Background(), []*rule.Rule{eventRule(0)}, "r-event", t0.Add(-time.Hour), t0, Options{Store: h.store, Events: h.log, Clock: h.clock})
+	if err != nil || len(recs) != 12 {
+		t.Fatalf("backfill: %d records, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		if r.GroupsCreated != 0 {
+			t.Fatalf("backfill duplicated: %+v", r)
+		}
+	}
+	if b, _ := h.store.LoadState(context.Background(), "r-event"); b != nil {
+		t.Fatalf("backfill wrote schedule state: %s", b)
+	}
 	if _, err := h.s.Run(context.Background(), "nope", t0.Add(-time.Hour), t0); err == nil {
 		t.Fatal("unknown rule ran")
 	}
