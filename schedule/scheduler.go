@@ -689,16 +689,31 @@ func (x *executor) applySuppression(ctx context.Context, d detect.Decision, now 
 		{Key: "kibana.alert.suppression.end", Value: d.End.UTC().Format("2006-01-02T15:04:05.000Z")},
 		{Key: "kibana.alert.last_detected", Value: now.UTC().Format("2006-01-02T15:04:05.000Z")},
 	}
-	err := x.s.opts.Store.UpdateFields(ctx, d.Into, fields)
-	if errors.Is(err, alerts.ErrNotFound) {
-		// The alert it folds into is still deferred: update it there.
-		for _, g := range x.st.Deferred {
-			if g.Alerts[0].UUID == d.Into {
-				g.Alerts[0].Doc, err = alerts.SetFields(g.Alerts[0].Doc, fields)
-				break
+	// The alert it folds into may not be stored yet: queued for this
+	// batch's transaction, or deferred by max_signals.
+	for _, p := range x.s.pending {
+		if p.g.Alerts[0].UUID == d.Into {
+			doc, err := alerts.SetFields(p.g.Alerts[0].Doc, fields)
+			if err != nil {
+				x.fail(err)
+			} else {
+				p.g.Alerts[0].Doc = doc
 			}
+			return
 		}
 	}
+	for _, g := range x.st.Deferred {
+		if g.Alerts[0].UUID == d.Into {
+			doc, err := alerts.SetFields(g.Alerts[0].Doc, fields)
+			if err != nil {
+				x.fail(err)
+			} else {
+				g.Alerts[0].Doc = doc
+			}
+			return
+		}
+	}
+	err := x.s.opts.Store.UpdateFields(ctx, d.Into, fields)
 	if err != nil {
 		x.fail(err)
 	}

@@ -654,3 +654,30 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatalf("after downtime: %+v", rec)
 	}
 }
+
+// TestSuppressionInBatch: an alert suppressed into one created earlier in
+// the same batch (not stored yet) updates it before it is stored.
+func TestSuppressionInBatch(t *testing.T) {
+	r := eventRule(0)
+	r.AlertSuppression = json.RawMessage(`{"group_by":["host.name"]}`)
+	h := newHarness(t, r)
+	h.tickAt(t0)
+	n, err := h.s.FeedBatch(context.Background(), []Event{
+		procEv("e1", t0.Add(time.Minute), "evil.exe", "a"),
+		procEv("e2", t0.Add(2*time.Minute), "evil.exe", "a"),
+		procEv("e3", t0.Add(3*time.Minute), "evil.exe", "a"),
+		{Line: []byte(`{"process":{"name":"evil.exe"`)},
+	})
+	if n != 1 || err == nil {
+		t.Fatalf("malformed: %d %v", n, err)
+	}
+	rec := one(t, h.tickAt(t0.Add(5*time.Minute)))
+	if rec.GroupsCreated != 1 || rec.Suppressed != 2 || rec.Status != StatusSucceeded {
+		t.Fatalf("%+v", rec)
+	}
+	var doc map[string]any
+	json.Unmarshal(h.stored("r-event")[0].Doc, &doc)
+	if doc["kibana.alert.suppression.docs_count"] != float64(2) || doc["kibana.alert.suppression.end"] != "2026-03-02T12:03:00.000Z" {
+		t.Fatalf("%s", h.stored("r-event")[0].Doc)
+	}
+}
