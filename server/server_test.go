@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -66,7 +67,7 @@ func (ts *testServer) do(t testing.TB, method, path, body string, hdr ...string)
 }
 
 // records reads the whole log.
-func records(t testing.TB, lg *eventlog.Log) []map[string]any {
+func recordsOf(t testing.TB, lg *eventlog.Log) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	err := lg.ReadAll(context.Background(), func(r eventlog.Record) error {
@@ -159,7 +160,7 @@ func TestBulkItems(t *testing.T) {
 	if e := br.Items[2]["index"].Error; e == nil || !strings.HasPrefix(e.Reason, "[6:23]") {
 		t.Errorf("malformed source not positioned at line 6: %+v", e)
 	}
-	recs := records(t, ts.log)
+	recs := recordsOf(t, ts.log)
 	if len(recs) != 3 {
 		t.Fatalf("%d records stored, want 3: %v", len(recs), recs)
 	}
@@ -225,7 +226,7 @@ func TestBulkRequestErrors(t *testing.T) {
 			t.Errorf("%s: got %s", c.name, out)
 		}
 	}
-	if n := len(records(t, ts.log)); n != 0 {
+	if n := len(recordsOf(t, ts.log)); n != 0 {
 		t.Errorf("%d records stored by rejected requests", n)
 	}
 }
@@ -256,7 +257,7 @@ func TestAuth(t *testing.T) {
 	if code, _, _ := ts.do(t, "GET", "/healthz", ""); code != 200 {
 		t.Errorf("/healthz: %d", code)
 	}
-	if n := len(records(t, ts.log)); n != 0 {
+	if n := len(recordsOf(t, ts.log)); n != 0 {
 		t.Fatalf("%d records stored without auth", n)
 	}
 	if code, _, out := ts.do(t, "POST", "/_bulk", body, "Authorization", "ApiKey "+key); code != 200 || strings.Contains(string(out), `"errors":true`) {
@@ -275,7 +276,7 @@ func TestAuth(t *testing.T) {
 	if code, _, out := ts.do(t, "POST", "/_bulk", body, "Authorization", "ApiKey "+key2); code != 200 {
 		t.Errorf("new key: %d %s", code, out)
 	}
-	if n := len(records(t, ts.log)); n != 3 {
+	if n := len(recordsOf(t, ts.log)); n != 3 {
 		t.Fatalf("%d records, want 3", n)
 	}
 	data, _ := readKeys(dir + "/" + KeysFile)
@@ -306,7 +307,7 @@ func TestDedupe(t *testing.T) {
 	if s := second.Items[2]["index"]; s.Status != 200 {
 		t.Errorf("retried index b: %+v", s)
 	}
-	if n := len(records(t, ts.log)); n != 3 {
+	if n := len(recordsOf(t, ts.log)); n != 3 {
 		t.Errorf("%d records, want 3 (same id in another index is another document)", n)
 	}
 }
@@ -341,7 +342,7 @@ func TestSingleDocAndSetup(t *testing.T) {
 	if code, _, out := ts.do(t, "POST", "/logs-a/_doc", `{"m":`); code != 400 || !strings.Contains(string(out), "document_parsing_exception") {
 		t.Errorf("malformed doc: %d %s", code, out)
 	}
-	if n := len(records(t, ts.log)); n != 2 {
+	if n := len(recordsOf(t, ts.log)); n != 2 {
 		t.Errorf("%d records, want 2", n)
 	}
 	// Set-up calls: absent, created, then found (also after a restart of the store).
@@ -394,10 +395,18 @@ func TestBackPressure(t *testing.T) {
 	if code, hdr, _ := ts.do(t, "POST", "/_bulk", small); code != 429 || hdr.Get("Retry-After") == "" {
 		t.Errorf("lagging: %d", code)
 	}
-	if n := len(records(t, ts.log)); n != 1 {
+	if n := len(recordsOf(t, ts.log)); n != 1 {
 		t.Errorf("%d records, want 1", n)
 	}
 	if ts.srv.inflight.Load() != 0 {
 		t.Errorf("in-flight bytes not released: %d", ts.srv.inflight.Load())
 	}
+}
+
+func newUnusedListener(t testing.TB) net.Listener {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }

@@ -7,7 +7,8 @@
 //	GET   /api/alerts/{id}                  -> <alert>
 //	PATCH /api/alerts/{id}  {"status": "acknowledged"}  -> <alert>
 //	GET   /api/rules                        -> {"total": N, "rules": [<Kibana rule>, ...]}
-//	POST  /api/rules        (detection-rules TOML or Kibana NDJSON export)
+//	POST  /api/rules        (detection-rules TOML or Kibana NDJSON export; raw
+//	                         body, or a multipart form's file as Kibana's import)
 //	      -> {"rules": [rule_id, ...], "errors": [...]}
 //	PATCH /api/rules/{id}   {"enabled": false}  -> <rule>
 //	GET   /api/rules/{id}/executions?size=&page= -> {"total": N, "executions": [...]}
@@ -306,7 +307,28 @@ func (h *handler) findRule(id string) *rule.Rule {
 // export, chosen by Content-Type (application/toml, application/x-ndjson)
 // or ?format=, else by content. Any error rejects the whole upload.
 func (h *handler) postRules(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxUpload+1))
+	name := "upload"
+	format := r.URL.Query().Get("format")
+	ct := r.Header.Get("Content-Type")
+	body := io.Reader(r.Body)
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		// Kibana's import form (curl -F file=@rules.ndjson): the first file.
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, "multipart upload: %v", err)
+			return
+		}
+		part, err := mr.NextPart()
+		for err == nil && part.FileName() == "" {
+			part, err = mr.NextPart()
+		}
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, "multipart upload: no file part")
+			return
+		}
+		name, body, ct = part.FileName(), part, ""
+	}
+	data, err := io.ReadAll(io.LimitReader(body, h.opts.MaxUpload+1))
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "reading the upload: %v", err)
 		return
@@ -315,9 +337,6 @@ func (h *handler) postRules(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusRequestEntityTooLarge, "upload larger than %d bytes", h.opts.MaxUpload)
 		return
 	}
-	name := "upload"
-	format := r.URL.Query().Get("format")
-	ct := r.Header.Get("Content-Type")
 	switch {
 	case format == "toml" || strings.Contains(ct, "toml"):
 		name = "upload.toml"

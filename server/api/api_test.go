@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -165,6 +167,16 @@ func TestAPI(t *testing.T) {
 	code, m = e.do("POST", "/api/rules", "application/toml", strings.Replace(evilTOML, `process.name == "evil.exe"`, `process.name == `, 1))
 	if code != 400 || !strings.Contains(fmt.Sprint(m["errors"]), "upload.toml:") {
 		t.Fatalf("bad upload: %d %v", code, m)
+	}
+	// Kibana's import form: multipart with the file.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "rules.ndjson")
+	fw.Write([]byte(otherNDJSON))
+	mw.Close()
+	code, m = e.do("POST", "/api/rules", mw.FormDataContentType(), mp.String())
+	if code != 200 || fmt.Sprint(m["rules"]) != "[22222222-0000-0000-0000-000000000002]" {
+		t.Fatalf("multipart upload: %d %v", code, m)
 	}
 	code, m = e.do("GET", "/api/rules", "", "")
 	if code != 200 || m["total"] != float64(2) {

@@ -301,16 +301,7 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 200 * time.Millisecond
 	}
-	cons, err := l.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       durable,
-		Description:   "Vigil consumer " + durable,
-		AckPolicy:     jetstream.AckAllPolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		// A batch is redelivered when not acknowledged in time (a handler
-		// that is slow, or a process that died holding it).
-		AckWait:       2 * time.Minute,
-		MaxAckPending: -1,
-	})
+	cons, err := l.durable(ctx, durable)
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %s: %w", durable, err)
 	}
@@ -366,6 +357,43 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 		}
 	}
 	return nil
+}
+
+// durable opens the named consumer so that it delivers from just after its
+// acknowledged position. Records delivered but not acknowledged when the
+// last process stopped would otherwise come back only after the ack wait,
+// behind newer ones: such a consumer is recreated at its ack floor.
+func (l *Log) durable(ctx context.Context, name string) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   "Vigil consumer " + name,
+		AckPolicy:     jetstream.AckAllPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// A batch is redelivered when not acknowledged in time (a handler
+		// that hangs).
+		AckWait:       2 * time.Minute,
+		MaxAckPending: -1,
+	}
+	c, err := l.stream.Consumer(ctx, name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return l.stream.CreateConsumer(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if info.NumAckPending == 0 && info.Delivered.Stream <= info.AckFloor.Stream {
+		return c, nil
+	}
+	if err := l.stream.DeleteConsumer(ctx, name); err != nil {
+		return nil, err
+	}
+	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cfg.OptStartSeq = info.AckFloor.Stream + 1
+	return l.stream.CreateConsumer(ctx, cfg)
 }
 
 // ReadAll calls fn for every record in the log, in order, from an
