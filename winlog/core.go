@@ -391,11 +391,6 @@ func dropped(v string) bool {
 	return v == "" || v == "-" || v == "{00000000-0000-0000-0000-000000000000}"
 }
 
-// isoMillis is ISO-8601 UTC with milliseconds, as Elasticsearch stores @timestamp.
-func isoMillis(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
 // afterBackslash is the text after the last '\' (the pipelines' name rule),
 // or "" when there is none.
 func afterBackslash(p string) string {
