@@ -35,6 +35,16 @@ func (e *Element) Attr(name string) (Value, bool) {
 	return Value{}, false
 }
 
+// attr is Attr without copying the value (nil when absent).
+func (e *Element) attr(name string) *Value {
+	for i := range e.Attrs {
+		if e.Attrs[i].Name == name {
+			return &e.Attrs[i].Value
+		}
+	}
+	return nil
+}
+
 // Child returns the first child element with the given name, or nil.
 func (e *Element) Child(name string) *Element {
 	if e == nil {
@@ -150,9 +160,12 @@ func (r *Record) System() System {
 	if sys == nil {
 		return s
 	}
-	str := func(v Value, ok bool) string {
-		if !ok {
+	str := func(v *Value) string {
+		if v == nil {
 			return ""
+		}
+		if v.Type == StringType || v.Type == AnsiStringType {
+			return v.Str
 		}
 		return v.String()
 	}
@@ -197,9 +210,9 @@ func (r *Record) System() System {
 		seen |= bit
 		switch bit {
 		case 1 << 0:
-			s.ProviderName = str(c.Attr("Name"))
-			s.ProviderGUID = str(c.Attr("Guid"))
-			s.EventSourceName = str(c.Attr("EventSourceName"))
+			s.ProviderName = str(c.attr("Name"))
+			s.ProviderGUID = str(c.attr("Guid"))
+			s.EventSourceName = str(c.attr("EventSourceName"))
 		case 1 << 1:
 			s.EventID = uint32(num(c.Value()))
 			if q, ok := c.Attr("Qualifiers"); ok && !q.IsNull() {
@@ -222,8 +235,8 @@ func (r *Record) System() System {
 		case 1 << 8:
 			s.EventRecordID = num(c.Value())
 		case 1 << 9:
-			s.ActivityID = str(c.Attr("ActivityID"))
-			s.RelatedActivityID = str(c.Attr("RelatedActivityID"))
+			s.ActivityID = str(c.attr("ActivityID"))
+			s.RelatedActivityID = str(c.attr("RelatedActivityID"))
 		case 1 << 10:
 			if v, ok := c.Attr("ProcessID"); ok {
 				s.ProcessID = uint32(num(v))
@@ -236,7 +249,7 @@ func (r *Record) System() System {
 		case 1 << 12:
 			s.Computer = c.Text()
 		case 1 << 13:
-			s.UserID = str(c.Attr("UserID"))
+			s.UserID = str(c.attr("UserID"))
 		}
 	}
 	return s
@@ -292,14 +305,24 @@ func appendEventData(out []Field, ed *Element) []Field {
 		if c.Name == "Data" {
 			n++
 			name = ""
-			if v, ok := c.Attr("Name"); ok {
-				name = v.String()
+			if v := c.attr("Name"); v != nil {
+				if v.Type == StringType || v.Type == AnsiStringType {
+					name = v.Str // String() without the copy, for the usual case
+				} else {
+					name = v.String()
+				}
 			}
 			if name == "" {
 				name = paramName(n)
 			}
 		}
-		out = append(out, Field{Name: name, Value: c.Value()})
+		out = append(out, Field{Name: name})
+		f := &out[len(out)-1]
+		if len(c.Values) == 1 {
+			f.Value = c.Values[0]
+		} else {
+			f.Value = c.Value()
+		}
 	}
 	return out
 }
