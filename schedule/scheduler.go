@@ -137,7 +137,7 @@ type state struct {
 	Dropped       int                                `json:"dropped"`
 	Scanned       int64                              `json:"scanned"`
 	Errors        []string                           `json:"errors,omitempty"`
-	Deferred      []*group                           `json:"deferred,omitempty"`
+	Deferred      []*group                           `json:"-"` // rows of store/alerts' deferred table
 	Suppression   map[string]*detect.SuppressedGroup `json:"suppression,omitempty"`
 }
 
@@ -489,6 +489,9 @@ type executor struct {
 	scannedBase int64 // s.fed when the open period's count was restored
 	dirty       bool  // state changed since it was saved
 	pendingIDs  map[string]bool
+	// Deferred groups changed since the last save: to upsert, to delete.
+	deferUp   map[string]*group
+	deferGone map[string]bool
 }
 
 func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor, error) {
@@ -506,6 +509,17 @@ func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor
 		}
 		// The open period's scan count continues from what was saved.
 		x.scannedBase = s.fed - x.st.Scanned
+		rows, err := s.opts.Store.LoadDeferred(context.Background(), r.RuleID)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			var g group
+			if err := json.Unmarshal(row.Data, &g); err != nil || len(g.Alerts) == 0 {
+				return nil, fmt.Errorf("rule %s: saved deferred alert %s: %v", r.RuleID, row.UUID, err)
+			}
+			x.st.Deferred = append(x.st.Deferred, &g)
+		}
 		if x.supp != nil {
 			x.supp.Restore(x.st.Suppression)
 		}
@@ -681,6 +695,18 @@ func (x *executor) defer1(g *group) {
 	x.st.Deferred = append(x.st.Deferred, nil)
 	copy(x.st.Deferred[i+1:], x.st.Deferred[i:])
 	x.st.Deferred[i] = g
+	x.deferChanged(g)
+}
+
+// deferChanged notes a waiting group to save (new or updated).
+func (x *executor) deferChanged(g *group) {
+	if x.deferUp == nil {
+		x.deferUp = map[string]*group{}
+	}
+	u := g.Alerts[0].UUID
+	x.deferUp[u] = g
+	delete(x.deferGone, u)
+	x.dirty = true
 }
 
 func (x *executor) applySuppression(ctx context.Context, d detect.Decision, now time.Time) {
@@ -709,6 +735,7 @@ func (x *executor) applySuppression(ctx context.Context, d detect.Decision, now 
 				x.fail(err)
 			} else {
 				g.Alerts[0].Doc = doc
+				x.deferChanged(g)
 			}
 			return
 		}
@@ -822,6 +849,11 @@ func (x *executor) drain(ctx context.Context, budget int, now time.Time) {
 	for len(x.st.Deferred) > 0 && x.st.Groups < budget {
 		g := x.st.Deferred[0]
 		x.st.Deferred = x.st.Deferred[1:]
+		if x.deferGone == nil {
+			x.deferGone = map[string]bool{}
+		}
+		x.deferGone[g.Alerts[0].UUID] = true
+		delete(x.deferUp, g.Alerts[0].UUID)
 		if !x.create(ctx, g, now, "scheduled") {
 			break
 		}
@@ -914,6 +946,25 @@ func (x *executor) save(ctx context.Context) error {
 		x.st.Suppression = x.supp.Groups()
 	}
 	x.st.Scanned = x.s.fed - x.scannedBase
+	if len(x.deferUp) > 0 || len(x.deferGone) > 0 {
+		var up []alerts.DeferredRow
+		for u, g := range x.deferUp {
+			data, err := json.Marshal(g)
+			if err != nil {
+				return err
+			}
+			up = append(up, alerts.DeferredRow{UUID: u, RangeMs: g.RangeMs, Data: data})
+		}
+		var del []string
+		for u := range x.deferGone {
+			del = append(del, u)
+		}
+		if err := x.s.opts.Store.SyncDeferred(ctx, x.r.RuleID, up, del); err != nil {
+			return err
+		}
+		clear(x.deferUp)
+		clear(x.deferGone)
+	}
 	b, err := json.Marshal(&x.st)
 	if err != nil {
 		return err

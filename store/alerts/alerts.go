@@ -121,6 +121,13 @@ CREATE TABLE IF NOT EXISTS executions (
 	record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS executions_rule ON executions(rule_id, started);
+CREATE TABLE IF NOT EXISTS deferred (
+	rule_id TEXT NOT NULL,
+	uuid TEXT NOT NULL,
+	range_ms INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY(rule_id, uuid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (
 	rule_id TEXT PRIMARY KEY,
 	state BLOB NOT NULL
@@ -539,4 +546,58 @@ func (s *Store) UpdateFields(ctx context.Context, uuid string, fields []Field) e
 		return fmt.Errorf("alerts: update %s: %w", uuid, err)
 	}
 	return tx.Commit()
+}
+
+// Deferred alert groups: alerts a rule found beyond its max_signals,
+// waiting for a later execution. They are kept as rows (not in the rule's
+// state) so that saving the state stays small under an alert storm.
+
+// DeferredRow is one waiting alert group, opaque to the store.
+type DeferredRow struct {
+	UUID    string
+	RangeMs int64
+	Data    []byte
+}
+
+// SyncDeferred upserts and deletes a rule's waiting groups in one
+// transaction.
+func (s *Store) SyncDeferred(ctx context.Context, ruleID string, upsert []DeferredRow, del []string) error {
+	if len(upsert) == 0 && len(del) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("alerts: deferred of %s: %w", ruleID, err)
+	}
+	defer tx.Rollback()
+	for _, r := range upsert {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deferred(rule_id, uuid, range_ms, data) VALUES(?,?,?,?)
+			ON CONFLICT(rule_id, uuid) DO UPDATE SET range_ms = excluded.range_ms, data = excluded.data`, ruleID, r.UUID, r.RangeMs, r.Data); err != nil {
+			return fmt.Errorf("alerts: deferred of %s: %w", ruleID, err)
+		}
+	}
+	for _, u := range del {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM deferred WHERE rule_id = ? AND uuid = ?", ruleID, u); err != nil {
+			return fmt.Errorf("alerts: deferred of %s: %w", ruleID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// LoadDeferred returns a rule's waiting groups, earliest first.
+func (s *Store) LoadDeferred(ctx context.Context, ruleID string) ([]DeferredRow, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT uuid, range_ms, data FROM deferred WHERE rule_id = ? ORDER BY range_ms, uuid", ruleID)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: deferred of %s: %w", ruleID, err)
+	}
+	defer rows.Close()
+	var out []DeferredRow
+	for rows.Next() {
+		var r DeferredRow
+		if err := rows.Scan(&r.UUID, &r.RangeMs, &r.Data); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -232,3 +232,23 @@ func TestSetFieldsRepeatedKey(t *testing.T) {
 		t.Fatalf("%s %v", got, err)
 	}
 }
+
+func TestDeferredRows(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SyncDeferred(ctx, "r", []DeferredRow{{"b", 20, []byte("B")}, {"a", 10, []byte("A")}, {"c", 30, []byte("C")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.SyncDeferred(ctx, "other", []DeferredRow{{"z", 1, []byte("Z")}}, nil)
+	if err := s.SyncDeferred(ctx, "r", []DeferredRow{{"c", 5, []byte("C2")}}, []string{"b"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.LoadDeferred(ctx, "r")
+	if err != nil || len(rows) != 2 || rows[0].UUID != "c" || string(rows[0].Data) != "C2" || rows[1].UUID != "a" {
+		t.Fatalf("%+v %v", rows, err)
+	}
+}
