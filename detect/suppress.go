@@ -147,6 +147,19 @@ func (s *Suppressor) Reset() {
 	}
 }
 
+// Expire drops time-window groups whose window has ended by now, so
+// memory follows live groups only.
+func (s *Suppressor) Expire(now time.Time) {
+	if s.cfg.Duration == 0 {
+		return
+	}
+	for k, g := range s.groups {
+		if !now.Before(g.Created.Add(s.cfg.Duration)) {
+			delete(s.groups, k)
+		}
+	}
+}
+
 // Forget ends the group folding into alert uuid (the alert was closed:
 // Kibana then starts a new window).
 func (s *Suppressor) Forget(uuid string) {

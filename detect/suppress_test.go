@@ -233,3 +233,19 @@ func TestSuppressionTermsAndSequences(t *testing.T) {
 		t.Errorf("forgotten group still suppresses: %+v", d)
 	}
 }
+
+func TestSuppressionExpire(t *testing.T) {
+	s := NewSuppressor(Suppression{GroupBy: []string{"host.name"}, Duration: 5 * time.Minute})
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	s.Restore(map[string]*SuppressedGroup{"old": {UUID: "a", Created: t0}, "new": {UUID: "b", Created: t0.Add(3 * time.Minute)}})
+	s.Expire(t0.Add(5 * time.Minute))
+	if len(s.Groups()) != 1 || s.Groups()["new"] == nil {
+		t.Fatalf("%v", s.Groups())
+	}
+	p := NewSuppressor(Suppression{GroupBy: []string{"host.name"}})
+	p.Restore(map[string]*SuppressedGroup{"x": {UUID: "a", Created: t0}})
+	p.Expire(t0.Add(time.Hour)) // per execution: only Reset ends groups
+	if len(p.Groups()) != 1 {
+		t.Fatal("per-execution group expired by time")
+	}
+}

@@ -921,6 +921,7 @@ func (x *executor) execute(ctx context.Context, startedAt time.Time) Record {
 	x.scannedBase = x.s.fed
 	if x.supp != nil {
 		x.supp.Reset()
+		x.supp.Expire(startedAt)
 	}
 	x.drain(ctx, x.spec.MaxSignals, startedAt)
 	x.s.commit(ctx)
