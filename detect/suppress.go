@@ -125,6 +125,10 @@ type SuppressedGroup struct {
 	Seen map[string]bool `json:"seen,omitempty"`
 }
 
+// MaxSeen bounds the ids a group remembers for replay safety: beyond it a
+// replayed event may be counted again in docs_count (never alerted).
+const MaxSeen = 10000
+
 // Suppressor applies one rule's suppression. It is not safe for
 // concurrent use.
 type Suppressor struct {
@@ -243,7 +247,9 @@ func (s *Suppressor) Offer(group []*Alert, now time.Time) (Decision, error) {
 		if g.Seen == nil {
 			g.Seen = map[string]bool{}
 		}
-		g.Seen[lead.UUID] = true
+		if len(g.Seen) < MaxSeen {
+			g.Seen[lead.UUID] = true
+		}
 		g.DocsCount++
 		if t.After(g.End) {
 			g.End = t
