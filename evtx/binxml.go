@@ -93,6 +93,10 @@ type parser struct {
 	kids   []*Element
 	vstack []Value
 
+	// tail, when set, reads the rest of the chunk: p.b then holds only the
+	// header and records, and references past them load the rest (see need).
+	tail func() []byte
+
 	ra arena  // the record being built (reset per record)
 	ca arena  // values in template nodes (reset per chunk)
 	va *arena // where value decodes: ra, or ca while parsing nodes
@@ -110,7 +114,7 @@ const (
 )
 
 func (p *parser) reset(b []byte) {
-	p.b = b
+	p.b, p.tail = b, nil
 	if p.names == nil {
 		p.names = make(map[uint32]string)
 		p.templates = make(map[uint32]*template)
@@ -131,8 +135,21 @@ func (p *parser) reset(b []byte) {
 
 func (p *parser) need(pos, n int) {
 	if n < 0 || pos < 0 || pos+n > len(p.b) {
+		if n >= 0 && pos >= 0 && p.extend(pos+n) {
+			return
+		}
 		panic(parseError{errTruncated})
 	}
+}
+
+// extend loads the rest of the chunk when end lies past the part loaded, and
+// reports whether end is then within the chunk.
+func (p *parser) extend(end int) bool {
+	if p.tail != nil && end > len(p.b) {
+		p.b = p.tail()
+		p.tail = nil
+	}
+	return end <= len(p.b)
 }
 
 func (p *parser) u8() byte {
@@ -395,7 +412,7 @@ func (p *parser) parseElement(nested bool) *node {
 // layoutOK reports whether an element header whose data size field is at pos
 // has a plausible name offset.
 func (p *parser) layoutOK(pos int) bool {
-	if pos+8 > len(p.b) {
+	if pos+8 > len(p.b) && !p.extend(pos+8) {
 		return false
 	}
 	off := int(binary.LittleEndian.Uint32(p.b[pos+4:]))
@@ -405,11 +422,11 @@ func (p *parser) layoutOK(pos int) bool {
 	if _, ok := p.names[uint32(off)]; ok {
 		return true
 	}
-	return off >= chunkHdrSize && off < pos && off+10 <= len(p.b)
+	return off >= chunkHdrSize && off < pos && (off+10 <= len(p.b) || p.extend(off+10))
 }
 
 func (p *parser) isValueToken() bool {
-	if p.pos >= len(p.b) {
+	if p.pos >= len(p.b) && !p.extend(p.pos+1) {
 		return false
 	}
 	switch p.b[p.pos] & 0x1f {
@@ -422,7 +439,7 @@ func (p *parser) isValueToken() bool {
 func (p *parser) skipPI() {
 	p.pos++
 	p.name()
-	if p.pos < len(p.b) && p.b[p.pos]&0x1f == tokPIData {
+	if (p.pos < len(p.b) || p.extend(p.pos+1)) && p.b[p.pos]&0x1f == tokPIData {
 		p.pos++
 		n := int(p.u16())
 		p.need(p.pos, 2*n)
@@ -714,12 +731,13 @@ func (p *parser) array(vt ValueType, b []byte) Value {
 			v.Raw = p.va.copyBytes(b)
 			return v
 		}
-		save := p.b
+		save, saveTail := p.b, p.tail
+		p.tail = nil // p.b is not the chunk here
 		for i := 0; i+w <= len(b); i += w {
 			p.b = b[i : i+w]
 			p.vstack = append(p.vstack, p.value(base, 0, w))
 		}
-		p.b = save
+		p.b, p.tail = save, saveTail
 	}
 	v.more.items = p.popValues(p.va, mark)
 	return v

@@ -163,6 +163,13 @@ type Reader struct {
 	eof      bool
 	nrecords int
 	noVerify bool // skip chunk checksums (fuzzing only)
+	whole    bool // always read whole chunks (tests compare both ways)
+
+	// The part of the current chunk past its records, read on demand.
+	tailOff int64
+	tailEnd int
+	tailFn  func() []byte
+	tailErr error
 }
 
 // state is the working memory of a reader: the chunk buffer and the parser
@@ -299,17 +306,29 @@ func (r *Reader) loadChunk(i int) {
 		r.st = statePool.Get().(*state)
 	}
 	off := int64(fileHeaderSize) + int64(i)*chunkSize
-	n, err := r.r.ReadAt(r.st.buf, off)
+	buf := r.st.buf
+	// The header first: for a sound chunk only the records (up to the free
+	// space offset, on average under half the chunk) are read; the rest is
+	// read only if a damaged record points into it (parser.tail).
+	n, err := r.r.ReadAt(buf[:chunkHdrSize], off)
+	if err == nil && n == chunkHdrSize {
+		if !r.whole && r.loadRecords(i, off) {
+			return
+		}
+		var n2 int
+		n2, err = r.r.ReadAt(buf[chunkHdrSize:], off+chunkHdrSize)
+		n += n2
+	}
 	if err != nil && err != io.EOF {
 		r.fatal = fmt.Errorf("%s: reading chunk %d: %w", r.name, i, err)
 		r.release()
 		return
 	}
-	clear(r.st.buf[n:])
+	clear(buf[n:])
 	if n < chunkSize {
 		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("truncated chunk (%d of %d bytes)", n, chunkSize)})
 	}
-	b := r.st.buf
+	b := buf
 	if !bytes.Equal(b[:8], chunkMagic) {
 		if allZero(b) {
 			return // unused chunk slot
@@ -328,13 +347,69 @@ func (r *Reader) loadChunk(i int) {
 		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("bad free space offset %#x", free)})
 		return
 	}
-	if stored, crc := le.Uint32(b[52:]), crc32.ChecksumIEEE(b[chunkHdrSize:free]); stored != crc && !r.noVerify {
+	r.checkRecords(i, off, free)
+	r.cur, r.free, r.pos = i, free, chunkHdrSize
+	r.st.p.reset(b)
+}
+
+// checkRecords verifies the event records checksum of chunk i.
+func (r *Reader) checkRecords(i int, off int64, free int) {
+	b := r.st.buf
+	if stored, crc := binary.LittleEndian.Uint32(b[52:]), crc32.ChecksumIEEE(b[chunkHdrSize:free]); stored != crc && !r.noVerify {
 		// The header is sound: report, then still read the records, each of
 		// which is checked on its own.
 		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("event records checksum mismatch (stored %#08x, computed %#08x)", stored, crc)})
 	}
+}
+
+// loadRecords completes the load of chunk i, whose header is in the buffer,
+// by reading its records only. It returns false, having queued nothing, when
+// the chunk needs the whole-chunk path (no signature, bad header, short read),
+// which then reports exactly what it always did.
+func (r *Reader) loadRecords(i int, off int64) bool {
+	b := r.st.buf
+	if !bytes.Equal(b[:8], chunkMagic) {
+		return false
+	}
+	le := binary.LittleEndian
+	crc := crc32.Update(crc32.ChecksumIEEE(b[:120]), crc32.IEEETable, b[128:512])
+	if le.Uint32(b[124:]) != crc && !r.noVerify {
+		return false
+	}
+	free := int(le.Uint32(b[48:]))
+	avail := r.size - off // bytes of this chunk slot in the file
+	if free < chunkHdrSize || free > chunkSize || int64(free) > avail {
+		return false
+	}
+	if n, err := r.r.ReadAt(b[chunkHdrSize:free], off+chunkHdrSize); n < free-chunkHdrSize || err != nil && err != io.EOF {
+		return false
+	}
+	if avail < chunkSize {
+		r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("truncated chunk (%d of %d bytes)", avail, chunkSize)})
+	}
+	r.checkRecords(i, off, free)
 	r.cur, r.free, r.pos = i, free, chunkHdrSize
-	r.st.p.reset(b)
+	r.tailOff, r.tailEnd = off, int(min(avail, chunkSize))
+	r.st.p.reset(b[:free])
+	if r.tailFn == nil {
+		r.tailFn = r.readTail
+	}
+	r.st.p.tail = r.tailFn
+	return true
+}
+
+// readTail reads the rest of the current chunk, past its records, for the
+// parser: the buffer then holds what a whole-chunk read would have (zeros
+// past the end of a truncated file). An I/O error is fatal (see nextRecord).
+func (r *Reader) readTail() []byte {
+	b := r.st.buf
+	n, err := r.r.ReadAt(b[r.free:r.tailEnd], r.tailOff+int64(r.free))
+	if err != nil && err != io.EOF {
+		r.tailErr = fmt.Errorf("%s: reading chunk %d: %w", r.name, r.cur, err)
+		return b[:r.free]
+	}
+	clear(b[r.free+n:])
+	return b
 }
 
 // zeroChunk is compared against: bytes.Equal is vectorised, a byte loop is
@@ -377,6 +452,11 @@ func (r *Reader) nextRecord() (*Record, error) {
 		return nil, &RecordError{File: r.name, Chunk: r.cur, Offset: fileOff, ID: id, Err: fmt.Errorf("record size %d and trailing copy %d differ", size, copySize)}
 	}
 	root, err := r.st.p.parseRecord(pos+recordHdrSize, pos+size-4)
+	if r.tailErr != nil {
+		r.fatal, r.tailErr = r.tailErr, nil
+		r.release()
+		return nil, r.fatal
+	}
 	if err != nil {
 		return nil, &RecordError{File: r.name, Chunk: r.cur, Offset: fileOff, ID: id, Err: err}
 	}

@@ -21,14 +21,17 @@ func readBytes(t testing.TB, data []byte) (recs, errs int) {
 }
 
 // readBytesMode is readBytes with checksums ignored (noVerify) or record
-// memory reused (reuse); it also returns each record's XML.
+// memory reused (reuse); it also returns each record's XML and each error.
 func readBytesMode(t testing.TB, data []byte, noVerify, reuse bool) (recs, errs int, xmls []string) {
+	return readBytesWith(t, data, func(r *Reader) { r.noVerify, r.Reuse = noVerify, reuse })
+}
+
+func readBytesWith(t testing.TB, data []byte, set func(*Reader)) (recs, errs int, xmls []string) {
 	r, err := NewReader(bytes.NewReader(data), int64(len(data)), "fuzz")
 	if err != nil {
 		return 0, 0, nil
 	}
-	r.noVerify = noVerify
-	r.Reuse = reuse
+	set(r)
 	// Every successful call consumes at least 28 bytes or one chunk; every
 	// error at most one record or chunk; so this bound is generous.
 	limit := 4*len(data)/24 + 16
@@ -41,6 +44,7 @@ func readBytesMode(t testing.TB, data []byte, noVerify, reuse bool) (recs, errs 
 			return recs, errs, xmls
 		}
 		if err != nil {
+			xmls = append(xmls, "error: "+err.Error())
 			if !IsRecoverable(err) {
 				return recs, errs, xmls
 			}
@@ -52,7 +56,7 @@ func readBytesMode(t testing.TB, data []byte, noVerify, reuse bool) (recs, errs 
 		}
 		x := rec.XML()
 		xmls = append(xmls, x)
-		if reuse {
+		if r.Reuse {
 			if c := rec.Clone().XML(); c != x {
 				t.Fatalf("clone renders differently:\n%s\n%s", c, x)
 			}
@@ -79,6 +83,12 @@ func FuzzReader(f *testing.F) {
 		_, _, b := readBytesMode(t, data, true, true)
 		if !slices.Equal(a, b) {
 			t.Fatalf("Reuse reads differently:\n%q\n%q", a, b)
+		}
+		// Reading only the records of each chunk (the rest on demand) must
+		// give what whole-chunk reads give.
+		_, _, c := readBytesWith(t, data, func(r *Reader) { r.noVerify, r.whole = true, true })
+		if !slices.Equal(a, c) {
+			t.Fatalf("whole-chunk reads differ:\n%q\n%q", a, c)
 		}
 	})
 }
@@ -274,7 +284,11 @@ func TestDamagedRealFiles(t *testing.T) {
 				d[off] ^= 1 << rng.Intn(8)
 			}
 			readBytes(t, d)
-			readBytesMode(t, d, true, true)
+			_, _, a := readBytesMode(t, d, true, true)
+			_, _, b := readBytesWith(t, d, func(r *Reader) { r.noVerify, r.whole = true, true })
+			if !slices.Equal(a, b) {
+				t.Fatalf("%s variant %d: whole-chunk reads differ", filepath.Base(f), i)
+			}
 			variants++
 		}
 	}
