@@ -326,12 +326,25 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 			if len(b) > open {
 				b = append(b, ',')
 			}
-			b = appendStr(b, cn.key)
-			b = append(b, ':')
-			valStart := len(b)
-			b = d.appendNode(b, c)
-			if cn.kind == kObject && len(b) == valStart+2 {
-				b = b[:mark]
+			if plainASCII(cn.key) {
+				b = append(b, '"')
+				b = append(b, cn.key...)
+				b = append(b, '"', ':')
+			} else {
+				b = event.AppendJSONString(b, cn.key)
+				b = append(b, ':')
+			}
+			switch cn.kind {
+			case kString: // the common leaf, without the call
+				b = appendStr(b, cn.s)
+			case kObject:
+				valStart := len(b)
+				b = d.appendNode(b, c)
+				if len(b) == valStart+2 {
+					b = b[:mark]
+				}
+			default:
+				b = d.appendNode(b, c)
 			}
 		}
 		return append(b, '}')

@@ -273,7 +273,9 @@ func (m *mapper) mapSysmon(id uint32) {
 	d := &m.d
 	var f sysmonFields
 	f.load(m.rec.names, m.rec.vals)
-	if t, err := time.Parse("2006-01-02 15:04:05.999", f.UtcTime); err == nil {
+	if f.UtcTime == "" {
+		// nothing: time.Parse would build an error
+	} else if t, err := time.Parse("2006-01-02 15:04:05.999", f.UtcTime); err == nil {
 		d.setTime(0, "@timestamp", t)
 	}
 	meta := sysmonEvents[id]
@@ -421,8 +423,8 @@ func (m *mapper) mapSysmon(id uint32) {
 		m.set("source.ip", srcIP)
 	}
 	m.setStr("source.domain", f.SourceHostname)
-	srcPort, srcPortErr := strconv.ParseInt(f.SourcePort, 10, 64)
-	if srcPortErr == nil {
+	srcPort, srcPortOK := parseInt(f.SourcePort)
+	if srcPortOK {
 		m.setInt("source.port", srcPort)
 	}
 	if validIP(f.DestinationIp) {
@@ -430,11 +432,11 @@ func (m *mapper) mapSysmon(id uint32) {
 		m.set("destination.ip", dstIP)
 	}
 	m.setStr("destination.domain", f.DestinationHostname)
-	dstPort, dstPortErr := strconv.ParseInt(f.DestinationPort, 10, 64)
-	if dstPortErr == nil {
+	dstPort, dstPortOK := parseInt(f.DestinationPort)
+	if dstPortOK {
 		m.setInt("destination.port", dstPort)
 	}
-	if id == 3 && srcIP != "" && dstIP != "" && srcPortErr == nil && dstPortErr == nil {
+	if id == 3 && srcIP != "" && dstIP != "" && srcPortOK && dstPortOK {
 		if proto, ok := ianaNumber(f.Protocol); ok {
 			start := len(m.scratch)
 			var ok2 bool
@@ -483,10 +485,10 @@ func (m *mapper) mapSysmon(id uint32) {
 		}
 		m.set("sysmon.dns.status", st)
 	}
-	if b, err := strconv.ParseBool(f.Archived); err == nil {
+	if b, ok := parseBool(f.Archived); ok {
 		m.setBool("sysmon.file.archived", b)
 	}
-	if b, err := strconv.ParseBool(f.IsExecutable); err == nil {
+	if b, ok := parseBool(f.IsExecutable); ok {
 		m.setBool("sysmon.file.is_executable", b)
 	}
 
@@ -617,6 +619,24 @@ func fields2(s string) (f1, f2 string, n int) {
 		s = s[j:]
 	}
 	return f1, f2, n
+}
+
+// parseInt and parseBool are strconv's, without building an error for
+// the usual case of an absent ("") field.
+func parseInt(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+func parseBool(s string) (bool, bool) {
+	if s == "" {
+		return false, false
+	}
+	b, err := strconv.ParseBool(s)
+	return b, err == nil
 }
 
 // first returns the first non-empty string (the pipeline's renames onto one
