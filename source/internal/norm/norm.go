@@ -148,6 +148,12 @@ func Date(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
+	// Epoch milliseconds first: failed time.Parse calls allocate errors.
+	if s[0] >= '0' && s[0] <= '9' && strings.IndexByte(s, '-') < 0 {
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.UnixMilli(ms), true
+		}
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, true
 	}
