@@ -61,7 +61,10 @@ Every accepted event is stored in a durable event log (NATS JetStream, file
 storage) before the request is answered; the event gets event.ingested (the
 acceptance time) and its _index and _id. A document with a client-given _id is
 deduplicated by index and id within --dedupe-window, so a retried request
-stores nothing twice. A detection consumer reads the log and runs the rules
+stores nothing twice. Raw vendor records are normalised to ECS when
+?pipeline= (or the action's "pipeline") names a source format (crowdstrike,
+sentinelone, m365defender, endgame) or the index does
+(logs-crowdstrike.fdr-default); other pipeline names are accepted and ignored. A detection consumer reads the log and runs the rules
 (the built-in pack, or --rules); alerts go to the JetStream subject
 vigil.alerts.<rule_id> and are appended to DIR/alerts.ndjson. After a restart
 the consumer resumes where it left off.
@@ -216,6 +219,7 @@ func runServe(e *env, f *serveFlags) error {
 		MaxLag:          f.maxLag,
 		Logger:          logger,
 		ShutdownTimeout: f.shutdownTimout,
+		Normalize:       server.SourceNormalizer,
 	}
 	ext, err := serveExtensions(ctx, f, lg, rs, logger)
 	if err != nil {
