@@ -88,6 +88,8 @@ const (
 	kLocalPort
 	kProtocol
 	kConnectionDirection
+	kCurrentLocalIP
+	kLocalIP
 	kRegObjectName
 	kRegValueName
 	kRegStringValue
@@ -104,7 +106,7 @@ var schema = norm.NewSchema(
 	"ExitCode", "MD5HashData", "SHA1HashData", "SHA256HashData", "UserSid", "UID", "UserName", "GID", "RUID", "RGID",
 	"IntegrityLevel", "OriginalFilename", "TargetFileName", "SourceFileName", "Size", "DomainName", "RequestType",
 	"RemoteAddressIP4", "RemoteAddressIP6", "RemotePort", "LocalAddressIP4", "LocalAddressIP6", "LocalPort",
-	"Protocol", "ConnectionDirection", "RegObjectName", "RegValueName", "RegStringValue", "RegType", "RegOperationType",
+	"Protocol", "ConnectionDirection", "CurrentLocalIP", "LocalIP", "RegObjectName", "RegValueName", "RegStringValue", "RegType", "RegOperationType",
 )
 
 // state is what one Normalize call reuses.
@@ -370,7 +372,8 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 
 	// Network: ConnectionDirection 0 is outbound, 1 inbound; the local end
 	// is the source of outbound traffic (and of traffic of unknown
-	// direction, which the pipeline treats as outbound).
+	// direction, which the pipeline treats as outbound) and the destination
+	// of inbound traffic.
 	switch dir := r.Str(kConnectionDirection); dir {
 	case "0":
 		d.Set("network.direction", "outbound")
@@ -380,7 +383,18 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 	default:
 		d.Set("network.direction", "unknown")
 	}
-	local := firstOf(r, kLocalAddressIP4, kLocalAddressIP6)
+	// LocalAddressIP4/6 are whitespace-separated lists: all go to
+	// related.ip, the first is the local address unless CurrentLocalIP or
+	// LocalIP is set (outbound_network.yml / inbound_network.yml).
+	local := firstOf(r, kCurrentLocalIP, kLocalIP)
+	for _, slot := range []int{kLocalAddressIP4, kLocalAddressIP6} {
+		for _, ip := range strings.Fields(r.Str(slot)) {
+			if local == "" {
+				local = ip
+			}
+			relatedIP = norm.AppendUnique(relatedIP, ip)
+		}
+	}
 	remote := firstOf(r, kRemoteAddressIP4, kRemoteAddressIP6)
 	if local != "" || remote != "" {
 		src, dst := "source", "destination"
@@ -389,12 +403,14 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 		}
 		if local != "" {
 			d.Set(src+".ip", local)
+			d.Set(src+".address", local)
 		}
 		if p, ok := r.Int(kLocalPort); ok {
 			d.SetInt(src+".port", p)
 		}
 		if remote != "" {
 			d.Set(dst+".ip", remote)
+			d.Set(dst+".address", remote)
 		}
 		if p, ok := r.Int(kRemotePort); ok {
 			d.SetInt(dst+".port", p)

@@ -13,7 +13,7 @@ const (
 	winPR2      = `{"event_simpleName":"ProcessRollup2","event_platform":"Win","timestamp":"1700000000123","ContextTimeStamp":"1700000000.456","aid":"a1","cid":"c1","id":"e1","aip":"192.0.2.7","ComputerName":"WS-01","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\net.exe","CommandLine":"\"C:\\Windows\\system32\\net.exe\" user bob P@ss /add","ParentBaseFileName":"cmd.exe","RawProcessId":"4242","IntegrityLevel":"12288","OriginalFilename":"net.exe","TargetProcessId":"77","ParentProcessId":"66","UserSid":"S-1-5-21-1-2-3-1001","UserName":"bob","SHA256HashData":"0000000000000000000000000000000000000000000000000000000000000000","MD5HashData":"0123456789abcdef0123456789abcdef","ProcessStartTime":"1700000000.100","Custom":"kept"}`
 	filetimePR2 = `{"event_simpleName":"SyntheticProcessRollup2","event_platform":"Mac","timestamp":"1","ContextTimeStamp":"133444736000000000","ImageFileName":"C:\\odd\\path.exe","CommandLine":"x \"\" y"}`
 	dns         = `{"event_simpleName":"DnsRequest","event_platform":"Win","timestamp":"1700000000000","DomainName":"example.org","RequestType":"1","ContextProcessId":"99"}`
-	netConn     = `{"event_simpleName":"NetworkConnectIP4","event_platform":"Lin","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"50000","RemoteAddressIP4":"198.51.100.2","RemotePort":"443","Protocol":"6","ConnectionDirection":"0","ContextBaseFileName":"curl"}`
+	netConn     = `{"event_simpleName":"NetworkConnectIP4","event_platform":"Lin","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1 10.0.0.2","LocalPort":"50000","RemoteAddressIP4":"198.51.100.2","RemotePort":"443","Protocol":"6","ConnectionDirection":"0","ContextBaseFileName":"curl"}`
 	netAccept   = `{"event_simpleName":"NetworkReceiveAcceptIP4","event_platform":"Win","timestamp":"1700000000000","LocalAddressIP4":"10.0.0.1","LocalPort":"445","RemoteAddressIP4":"198.51.100.2","RemotePort":"50000","Protocol":"6","ConnectionDirection":"1"}`
 	imageHash   = `{"event_simpleName":"ImageHash","event_platform":"Win","timestamp":"1700000000000","ImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\evil.dll","TargetImageFileName":"\\Device\\HarddiskVolume3\\Windows\\System32\\rundll32.exe","SHA256HashData":"ab","OriginalFilename":"evil.dll"}`
 	regSet      = `{"event_simpleName":"AsepValueUpdate","event_platform":"Win","timestamp":"1700000000000","RegObjectName":"\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run","RegValueName":"evil","RegStringValue":"C:\\evil.exe","RegType":"1","RegOperationType":"3"}`
@@ -101,7 +101,8 @@ func TestOtherEvents(t *testing.T) {
 	check(t, ecsOf(t, dns), map[string]any{"dns.question.name": "example.org", "event.category": []any{"network"}, "process.entity_id": "99"})
 	check(t, ecsOf(t, netConn), map[string]any{"source.ip": "10.0.0.1", "source.port": float64(50000), "destination.ip": "198.51.100.2",
 		"destination.port": float64(443), "network.transport": "tcp", "network.iana_number": "6", "network.direction": "outbound",
-		"host.os.type": "linux", "process.name": "curl"})
+		"host.os.type": "linux", "process.name": "curl", "source.address": "10.0.0.1",
+		"related.ip": []any{"10.0.0.1", "10.0.0.2", "198.51.100.2"}})
 	check(t, ecsOf(t, netAccept), map[string]any{"source.ip": "198.51.100.2", "source.port": float64(50000), "destination.ip": "10.0.0.1",
 		"destination.port": float64(445), "network.direction": "inbound", "event.type": []any{"allowed", "access", "connection"}})
 	check(t, ecsOf(t, regSet), map[string]any{"registry.path": `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\evil`,
