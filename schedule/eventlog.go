@@ -22,13 +22,28 @@ const DetectorName = "vigil-schedule"
 // records are counted (Stats) and skipped, never retried; a state that
 // cannot be saved fails the batch, which the log then redelivers.
 func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) error {
+	if len(batch) == 0 {
+		return nil
+	}
 	evs := make([]Event, len(batch))
 	for i, r := range batch {
 		evs[i] = Event{Line: r.Data}
 	}
 	s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
-	return s.Flush(ctx)
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	s.pos.Store(batch[len(batch)-1].Seq)
+	return nil
 }
+
+// Position is the stream sequence of the last record HandleLog evaluated
+// (for the server's consumer lag and back-pressure); SetPosition seeds it
+// at start from the durable consumer's acknowledged position.
+func (s *Scheduler) Position() uint64 { return s.pos.Load() }
+
+// SetPosition sets Position.
+func (s *Scheduler) SetPosition(seq uint64) { s.pos.Store(seq) }
 
 // LogSource reads the event log back (EventSource) from a JetStream
 // ordered consumer, starting at the records stored since the window's

@@ -62,6 +62,9 @@ func TestEventLog(t *testing.T) {
 	if err := s.HandleLog(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
+	if s.Position() != batch[len(batch)-1].Seq || s.Position() == 0 {
+		t.Fatalf("position %d", s.Position())
+	}
 	_, as, _ := store.Query(ctx, alerts.Filter{})
 	if len(as) != 3 {
 		t.Fatalf("%d alerts from the log, want 3", len(as))

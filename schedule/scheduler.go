@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigilsec/vigil/detect"
@@ -169,7 +170,8 @@ type Scheduler struct {
 	// pending are alert groups decided (counted, budgeted) but not yet
 	// stored: commit stores them in one transaction.
 	pending []pendingGroup
-	started bool // rules were loaded once (New)
+	started bool          // rules were loaded once (New)
+	pos     atomic.Uint64 // last log sequence handled (HandleLog)
 }
 
 type pendingGroup struct {

@@ -16,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/schedule"
 	"github.com/vigilsec/vigil/store/alerts"
+	"github.com/vigilsec/vigil/store/eventlog"
 )
 
 // Rules and events here are constructed for these tests.
@@ -356,7 +359,7 @@ type fakePub struct {
 	subs []string
 }
 
-func (p *fakePub) Publish(ctx context.Context, subject string, data []byte) error {
+func (p *fakePub) Publish(ctx context.Context, subject, msgID string, data []byte) error {
 	p.mu.Lock()
 	p.subs = append(p.subs, subject)
 	p.mu.Unlock()
@@ -387,7 +390,7 @@ func TestNotifier(t *testing.T) {
 	if nt.Published.Load() != 2 || posts.Load() != 1 {
 		t.Fatalf("published %d, posted %d (manual runs post nothing)", nt.Published.Load(), posts.Load())
 	}
-	if pub.subs[0] != "vigil.alerts.r_1" {
+	if pub.subs[0] != "vigil.alerts.r_1" || Subject("") != "vigil.alerts._" || Subject("a b*>é") != "vigil.alerts.a_b____" {
 		t.Fatalf("subject %s", pub.subs[0])
 	}
 }
@@ -427,5 +430,33 @@ func TestParseTime(t *testing.T) {
 		if _, err := ParseTime(bad, now); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestJetStreamPublisher(t *testing.T) {
+	ctx := context.Background()
+	lg, err := eventlog.Open(ctx, eventlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	js := lg.JetStream()
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "ALERTS_TEST", Subjects: []string{"vigil.alerts.>"}, Duplicates: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := JetStreamPublisher{JS: js}
+	for i := 0; i < 2; i++ { // the same alert twice: stored once
+		if err := p.Publish(ctx, Subject("r-1"), "uuid-1", []byte(`{"kibana.alert.uuid":"uuid-1"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.State.Msgs != 1 {
+		t.Fatalf("%d messages, %v", info.State.Msgs, err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, "vigil.alerts.r-1")
+	if err != nil || string(m.Data) != `{"kibana.alert.uuid":"uuid-1"}` {
+		t.Fatalf("%v %v", m, err)
 	}
 }

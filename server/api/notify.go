@@ -12,28 +12,52 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/schedule"
 )
 
-// Publisher publishes alerts for downstream consumers; the server
-// implements it over JetStream.
+// Publisher publishes alerts for downstream consumers (JetStreamPublisher,
+// or the server's own). msgID is the alert's kibana.alert.uuid, for
+// deduplication.
 type Publisher interface {
-	Publish(ctx context.Context, subject string, data []byte) error
+	Publish(ctx context.Context, subject, msgID string, data []byte) error
 }
 
-// Subject is the subject a rule's alerts are published on.
+// Subject is the subject a rule's alerts are published on (the server's
+// scheme: characters other than letters, digits, '-' and '_' become '_').
 func Subject(ruleID string) string { return "vigil.alerts." + subjectToken(ruleID) }
 
-// subjectToken keeps a rule_id a single NATS subject token.
 func subjectToken(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '.', '*', '>', ' ', '\t', '\r', '\n':
-			return '_'
+	if s == "" {
+		return "_"
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
 		}
-		return r
-	}, s)
+	}
+	return string(b)
+}
+
+// JetStreamPublisher publishes to JetStream, waiting for the stream's
+// acknowledgement, with the alert id as Nats-Msg-Id. The stream holding
+// vigil.alerts.> must exist (server.NewJetStreamSink creates it).
+type JetStreamPublisher struct {
+	JS jetstream.JetStream
+}
+
+// Publish implements Publisher.
+func (p JetStreamPublisher) Publish(ctx context.Context, subject, msgID string, data []byte) error {
+	m := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	if msgID != "" {
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	_, err := p.JS.PublishMsg(ctx, m)
+	return err
 }
 
 // Webhook posts a rule's alerts to a URL: one JSON body per notification,
@@ -227,7 +251,7 @@ func (n *Notifier) deliver(ctx context.Context, x schedule.Notification) {
 		for _, a := range x.Alerts {
 			var err error
 			for wait := 100 * time.Millisecond; ; wait *= 2 {
-				if err = n.pub.Publish(ctx, subj, a.Doc); err == nil || wait > 5*time.Second || ctx.Err() != nil {
+				if err = n.pub.Publish(ctx, subj, a.UUID, a.Doc); err == nil || wait > 5*time.Second || ctx.Err() != nil {
 					break
 				}
 				time.Sleep(wait)
