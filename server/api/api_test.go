@@ -460,3 +460,69 @@ func TestJetStreamPublisher(t *testing.T) {
 		t.Fatalf("%v %v", m, err)
 	}
 }
+
+// TestService: the wiring vigil serve uses, over a real event log: events
+// handed to the scheduler's consumer become alerts visible through the
+// API and published; a restart of the service creates no duplicates.
+func TestService(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lg, err := eventlog.Open(ctx, eventlog.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	if _, err := lg.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "ALERTS_TEST", Subjects: []string{"vigil.alerts.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	rules, lerrs := rule.LoadBytes("evil.toml", []byte(evilTOML), rule.LoadOptions{})
+	if len(lerrs) > 0 {
+		t.Fatal(lerrs)
+	}
+	start := func() *Service {
+		svc, warns, err := Start(ctx, ServiceConfig{DataDir: dir, Rules: rules, Log: lg, Publish: true, Tick: 10 * time.Millisecond})
+		if err != nil || len(warns) > 0 {
+			t.Fatal(err, warns)
+		}
+		return svc
+	}
+	svc := start()
+	now := time.Now().UTC()
+	var batch []eventlog.Record
+	for i, name := range []string{"evil.exe", "calc.exe", "evil.exe"} {
+		batch = append(batch, eventlog.Record{Seq: uint64(i + 1), Data: []byte(fmt.Sprintf(
+			`{"_index":"logs-endpoint.events.process-default","_id":"d%d","@timestamp":%q,"event":{"category":["process"],"type":["start"]},"host":{"name":"h"},"process":{"name":%q}}`,
+			i, now.Format(time.RFC3339Nano), name))})
+	}
+	if err := svc.Scheduler.HandleLog(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	get := func(svc *Service) map[string]any {
+		rec := httptest.NewRecorder()
+		svc.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/api/alerts", nil))
+		var m map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &m)
+		return m
+	}
+	if m := get(svc); m["total"] != float64(2) {
+		t.Fatalf("%v", m)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.Notifier.Published.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if svc.Notifier.Published.Load() != 2 {
+		t.Fatalf("published %d", svc.Notifier.Published.Load())
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	svc = start()
+	defer svc.Close()
+	if err := svc.Scheduler.HandleLog(ctx, batch); err != nil { // redelivered
+		t.Fatal(err)
+	}
+	if m := get(svc); m["total"] != float64(2) {
+		t.Fatalf("after restart: %v", m)
+	}
+}
