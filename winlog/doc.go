@@ -352,31 +352,59 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 	return append(b, "null"...)
 }
 
-// appendStr writes s as a JSON string. Most values are printable ASCII
-// with nothing to escape; those are copied in one go after a word-at-a-time
-// check, the rest go through event.AppendJSONString.
+// appendStr writes s as a JSON string, byte for byte as
+// event.AppendJSONString does. Most values are ASCII whose only escapes are
+// the backslashes of Windows paths: those are handled here, eight bytes at
+// a time where nothing needs escaping; from the first control character or
+// non-ASCII byte on, the rest goes through event.AppendJSONString (which
+// also checks UTF-8).
 func appendStr(b []byte, s string) []byte {
-	if !plainASCII(s) {
-		return event.AppendJSONString(b, s)
-	}
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+			continue
+		}
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			i++
+			start = i
+		case c < 0x20 || c >= 0x80:
+			b = append(b, s[start:i]...)
+			q := len(b)
+			b = event.AppendJSONString(b, s[i:]) // its opening quote is one too many
+			copy(b[q:], b[q+1:])
+			return b[:len(b)-1]
+		default:
+			i++
+		}
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the 8 bytes of s are all 0x20-0x7f and none is
+// '"' or '\\'.
+func plain8(s string) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	ctl := (x - lo*0x20) & ^x & hi // a byte < 0x20
+	q := x ^ (lo * '"')
+	bs := x ^ (lo * '\\')
+	return ctl|(x&hi)|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) == 0
 }
 
 // plainASCII reports whether s holds only bytes 0x20-0x7f other than '"'
 // and '\\' (JSON needs no escape and no UTF-8 check for them).
 func plainASCII(s string) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		// A byte < 0x20 or >= 0x80, or equal to '"' (0x22) or '\\' (0x5c).
-		ctl := (x - lo*0x20) & ^x & hi
-		q := x ^ (lo * '"')
-		bs := x ^ (lo * '\\')
-		if ctl|(x&hi)|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) != 0 {
+		if !plain8(s[i : i+8]) {
 			return false
 		}
 	}

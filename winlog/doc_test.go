@@ -15,7 +15,7 @@ func TestAppendStr(t *testing.T) {
 	for n := 0; n < 20; n++ {
 		for pos := 0; pos < n; pos++ {
 			for c := 0; c < 256; c++ {
-				b := []byte("abcdefghijklmnopqrstuvwxyz"[:n])
+				b := []byte(`abc\defghij"klmnopqrstuvwxyz`[:n])
 				b[pos] = byte(c)
 				s := string(b)
 				if got, want := string(appendStr(nil, s)), string(event.AppendJSONString(nil, s)); got != want {
@@ -25,10 +25,17 @@ func TestAppendStr(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewSource(1))
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < 20000; i++ {
 		b := make([]byte, r.Intn(40))
 		for j := range b {
-			b[j] = byte(0x18 + r.Intn(0x70))
+			switch r.Intn(8) {
+			case 0:
+				b[j] = '\\'
+			case 1:
+				b[j] = byte(r.Intn(256)) // controls, UTF-8 pieces, invalid bytes
+			default:
+				b[j] = byte(0x20 + r.Intn(0x5f))
+			}
 		}
 		if got, want := string(appendStr(nil, string(b))), string(event.AppendJSONString(nil, string(b))); got != want {
 			t.Fatalf("%q: %s, want %s", b, got, want)
