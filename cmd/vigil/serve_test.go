@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -75,6 +77,9 @@ type ackLedger struct {
 	mu    sync.Mutex
 	sent  map[string]bool
 	acked map[string]int
+	// dups counts acknowledgements of a retry the log had already stored
+	// (status 200): the dedup at work.
+	dups int
 }
 
 // ship sends ids in bulk requests until the server has acknowledged each
@@ -117,6 +122,9 @@ func (l *ackLedger) ship(client *http.Client, addr string, ids []string, stop <-
 			r := it["index"]
 			if r.ID != pending[i] {
 				panic(fmt.Sprintf("item %d is %q, sent %q", i, r.ID, pending[i]))
+			}
+			if r.Status == 200 {
+				l.dups++
 			}
 			if r.Status == 200 || r.Status == 201 {
 				l.acked[r.ID]++
@@ -216,5 +224,86 @@ func TestServeCrashRestart(t *testing.T) {
 			t.Errorf("%s is in the log %d times", id, n)
 		}
 	}
-	t.Logf("%d kills; %d events acknowledged, %d in the log, %d sent", kills, len(led.acked), len(inLog), len(led.sent))
+	t.Logf("%d kills; %d events acknowledged (%d of them retries already stored), %d in the log, %d sent",
+		kills, len(led.acked), led.dups, len(inLog), len(led.sent))
+}
+
+func TestServeFlags(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"serve"}, exitUsage, "--data DIR is required"},
+		{[]string{"serve", "--data", dir, "--listen", "0.0.0.0:0"}, exitUsage, "is not loopback"},
+		{[]string{"serve", "--data", dir, "--listen", ":9200"}, exitUsage, "is not loopback"},
+		{[]string{"serve", "--data", dir, "--tls-cert", "x.pem"}, exitUsage, "go together"},
+		{[]string{"serve", "--data", dir, "--log-format", "xml"}, exitUsage, "--log-format"},
+		{[]string{"apikey", "create", "--data", dir}, exitUsage, "--name are required"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(c.args, nil, &out, &errb)
+		if code != c.code || !bytes.Contains(errb.Bytes(), []byte(c.msg)) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errb.String(), c.code, c.msg)
+		}
+	}
+	for _, a := range []string{"127.0.0.1:1", "[::1]:1", "localhost:1"} {
+		if ok, err := isLoopback(a); !ok || err != nil {
+			t.Errorf("isLoopback(%s) = %v, %v", a, ok, err)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"apikey", "create", "--data", dir, "--name", "beats"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("apikey create: %d %s", code, errb.String())
+	}
+	key := strings.TrimSpace(out.String())
+	raw, err := base64.StdEncoding.DecodeString(key)
+	if err != nil || !bytes.Contains(raw, []byte(":")) {
+		t.Fatalf("key %q is not base64(id:secret): %v", key, err)
+	}
+	stored, _ := os.ReadFile(dir + "/apikeys.json")
+	secret := raw[bytes.IndexByte(raw, ':')+1:]
+	if !bytes.Contains(stored, []byte(`"name": "beats"`)) || bytes.Contains(stored, secret) {
+		t.Errorf("key file: %s", stored)
+	}
+}
+
+// With keys required, the real command refuses requests without one and
+// takes the key apikey create printed.
+func TestServeAPIKeyEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run([]string{"apikey", "create", "--data", dir, "--name", "t"}, nil, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	key := strings.TrimSpace(out.String())
+	addr := freeAddr(t)
+	proc := startServe(t, dir, addr, "--require-keys")
+	defer func() {
+		proc.cmd.Process.Signal(syscall.SIGTERM)
+		proc.cmd.Wait()
+	}()
+	body := "{\"index\":{\"_index\":\"logs-a-default\"}}\n{\"message\":\"x\"}\n"
+	resp, err := http.Post("http://"+addr+"/_bulk", "application/x-ndjson", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("without a key: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/_bulk", strings.NewReader(body))
+	req.Header.Set("Authorization", "ApiKey "+key)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(data, []byte(`"errors":false`)) {
+		t.Errorf("with the key: %d %s", resp.StatusCode, data)
+	}
 }
