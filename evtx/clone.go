@@ -86,16 +86,20 @@ func (c *cloner) elem(e *Element) *Element {
 	n := &c.elems[0]
 	c.elems = c.elems[1:]
 	n.Name = e.Name
+	// Copy the slices whole, then give each value its own text and bytes:
+	// fewer writes than building each value anew.
 	if k := len(e.Attrs); k > 0 {
 		n.Attrs, c.attrs = c.attrs[:k:k], c.attrs[k:]
-		for i := range e.Attrs {
-			n.Attrs[i] = Attr{Name: e.Attrs[i].Name, Value: c.value(&e.Attrs[i].Value)}
+		copy(n.Attrs, e.Attrs)
+		for i := range n.Attrs {
+			c.own(&n.Attrs[i].Value)
 		}
 	}
 	if k := len(e.Values); k > 0 {
 		n.Values, c.vals = c.vals[:k:k], c.vals[k:]
-		for i := range e.Values {
-			n.Values[i] = c.value(&e.Values[i])
+		copy(n.Values, e.Values)
+		for i := range n.Values {
+			c.own(&n.Values[i])
 		}
 	}
 	if k := len(e.Children); k > 0 {
@@ -107,34 +111,35 @@ func (c *cloner) elem(e *Element) *Element {
 	return n
 }
 
-func (c *cloner) value(v *Value) Value {
-	out := *v
+// own replaces v's text, bytes and compound parts (still the original's) by
+// copies.
+func (c *cloner) own(v *Value) {
 	if len(v.Str) > 0 {
 		n := copy(c.buf, v.Str)
-		out.Str = unsafe.String(&c.buf[0], n)
+		v.Str = unsafe.String(&c.buf[0], n)
 		c.buf = c.buf[n:]
 	}
 	if v.Raw != nil {
 		n := copy(c.buf, v.Raw)
-		out.Raw, c.buf = c.buf[:n:n], c.buf[n:]
+		v.Raw, c.buf = c.buf[:n:n], c.buf[n:]
 	}
-	if v.more != nil {
+	if old := v.more; old != nil {
 		m := &c.comps[0]
 		c.comps = c.comps[1:]
-		m.used = v.more.used
-		if k := len(v.more.items); k > 0 {
+		m.used = old.used
+		if k := len(old.items); k > 0 {
 			m.items, c.vals = c.vals[:k:k], c.vals[k:]
-			for i := range v.more.items {
-				m.items[i] = c.value(&v.more.items[i])
+			copy(m.items, old.items)
+			for i := range m.items {
+				c.own(&m.items[i])
 			}
 		}
-		if k := len(v.more.elems); k > 0 {
+		if k := len(old.elems); k > 0 {
 			m.elems, c.ptrs = c.ptrs[:k:k], c.ptrs[k:]
-			for i, e := range v.more.elems {
+			for i, e := range old.elems {
 				m.elems[i] = c.elem(e)
 			}
 		}
-		out.more = m
+		v.more = m
 	}
-	return out
 }
