@@ -1,14 +1,27 @@
 package source
 
 import (
+	"bytes"
+
 	"github.com/vigilsec/vigil/source/crowdstrike"
 	"github.com/vigilsec/vigil/source/endgame"
 	"github.com/vigilsec/vigil/source/m365defender"
 	"github.com/vigilsec/vigil/source/sentinelone"
+	"github.com/vigilsec/vigil/winlog"
 )
 
 // The built-in formats, in detection order after the ECS fast path.
 func init() {
+	// Winlogbeat / Elastic Agent Windows event log documents carry
+	// @timestamp, so they are recognised before the ECS fast path: the
+	// pipelines' ECS mapping still has to be applied to them.
+	Register(Format{Name: "winlogbeat", Aliases: []string{"winlog", "beats-windows"}, BeforeECS: true,
+		Doc:   "Winlogbeat / Elastic Agent Windows event log documents (winlog.*) -> the Windows/System integrations' data streams",
+		Sniff: isRawBeat, Normalize: winlog.NormalizeBeat})
+	// NXLog records shipped through Logstash carry @timestamp too.
+	Register(Format{Name: "nxlog", Aliases: []string{"nxlog-windows"}, BeforeECS: true,
+		Doc:   "NXLog JSON Windows event log records (EventID, Channel, ...) -> the Windows/System integrations' data streams",
+		Sniff: isNXLog, Normalize: winlog.NormalizeNXLog})
 	Register(Format{Name: ECS, Aliases: []string{"defend", "elastic-defend"},
 		Doc: "ECS documents (Elastic Defend, Beats/Agent output, vigil normalize output), passed through unchanged"})
 	Register(Format{Name: "crowdstrike", Aliases: []string{"fdr", "crowdstrike-fdr"},
@@ -24,3 +37,22 @@ func init() {
 		Doc:   "legacy Endgame / EQL schema events -> endgame-8.4.0",
 		Sniff: endgame.Sniff, Normalize: endgame.Normalize})
 }
+
+// isRawBeat: a Winlogbeat document, but not one Vigil already normalised
+// (those start with "_index", as normalize writes them). It runs on every
+// ECS record, so one scan for a needle without the common '"' rules out
+// the others before IsBeatJSON's checks.
+func isRawBeat(rec []byte) bool {
+	return bytes.Contains(rec, winlogNeedle) && !bytes.HasPrefix(rec, []byte(`{"_index"`)) && winlog.IsBeatJSON(rec)
+}
+
+// isNXLog: the same idea; "EventID" starts with a byte that is rare in
+// ECS documents.
+func isNXLog(rec []byte) bool {
+	return bytes.Contains(rec, eventIDNeedle) && winlog.IsNXLogJSON(rec)
+}
+
+var (
+	winlogNeedle  = []byte("winlog")
+	eventIDNeedle = []byte("EventID")
+)
