@@ -340,9 +340,16 @@ func (p *parser) enter() {
 	}
 }
 
+// parseElement parses an element. (Depth is restored without defer, which
+// costs; after a parse error parseRecord resets it.)
 func (p *parser) parseElement(nested bool) *node {
 	p.enter()
-	defer func() { p.depth-- }()
+	e := p.parseElementBody(nested)
+	p.depth--
+	return e
+}
+
+func (p *parser) parseElementBody(nested bool) *node {
 	start := p.pos
 	tok := p.u8()
 	// Elements normally carry a 2-byte dependency identifier; in some nested
@@ -522,11 +529,12 @@ func (p *parser) parseTemplateInstance() *node {
 // reference) and its substitution values, decoded into arena a.
 func (p *parser) instance(a *arena) (*template, []Value) {
 	p.enter()
+	// p.va and p.depth are restored below (after a parse error, parseRecord
+	// resets them).
 	saveVA := p.va
-	defer func() { p.depth--; p.va = saveVA }()
 	p.pos++ // token
-	p.u8()  // unknown
-	p.u32() // template identifier
+	p.u8()         // unknown
+	p.u32()        // template identifier
 	off := p.u32()
 	var t *template
 	if int(off) == p.pos {
@@ -551,6 +559,8 @@ func (p *parser) instance(a *arena) (*template, []Value) {
 		p.decode(&vals[i], vt, p.pos, size)
 		p.pos += size
 	}
+	p.depth--
+	p.va = saveVA
 	return t, vals
 }
 
