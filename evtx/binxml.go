@@ -533,8 +533,8 @@ func (p *parser) instance(a *arena) (*template, []Value) {
 	// resets them).
 	saveVA := p.va
 	p.pos++ // token
-	p.u8()         // unknown
-	p.u32()        // template identifier
+	p.u8()  // unknown
+	p.u32() // template identifier
 	off := p.u32()
 	var t *template
 	if int(off) == p.pos {
