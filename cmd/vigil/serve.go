@@ -18,7 +18,9 @@ import (
 
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/rule"
+	"github.com/vigilsec/vigil/schedule"
 	"github.com/vigilsec/vigil/server"
+	"github.com/vigilsec/vigil/server/api"
 	"github.com/vigilsec/vigil/store/eventlog"
 )
 
@@ -43,6 +45,7 @@ type serveFlags struct {
 	logFormat      string
 	logLevel       string
 	shutdownTimout time.Duration
+	tick           time.Duration
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -65,9 +68,17 @@ stores nothing twice. Raw vendor records are normalised to ECS when
 ?pipeline= (or the action's "pipeline") names a source format (crowdstrike,
 sentinelone, m365defender, endgame) or the index does
 (logs-crowdstrike.fdr-default); other pipeline names are accepted and ignored. A detection consumer reads the log and runs the rules
-(the built-in pack, or --rules); alerts go to the JetStream subject
-vigil.alerts.<rule_id> and are appended to DIR/alerts.ndjson. After a restart
-the consumer resumes where it left off.
+(the built-in pack, or --rules) on every event as it arrives, with Elastic's
+schedule semantics (interval, from/to, max_signals, catch-up and gaps, as
+Kibana computes them). Alerts are Kibana alert documents with deterministic
+ids, stored in DIR/alerts.db (SQLite), served by /api/alerts and published to
+the JetStream subject vigil.alerts.<rule_id>. After a restart the consumer
+resumes where it left off and no alert is created twice.
+
+The JSON API (same authentication): GET /api/alerts (filters rule_id,
+severity, host, status, from, to; size, page), GET|PATCH /api/alerts/{id},
+GET|POST /api/rules, PATCH /api/rules/{id} (enable/disable),
+GET /api/rules/{id}/executions, POST /api/rules/{id}/_run (backfill).
 
 The NATS server runs inside vigil (data under DIR/jetstream) unless --nats
 names an external server or cluster.
@@ -95,7 +106,7 @@ SIGTERM drains the requests in flight and stops.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(e, &f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.data, "data", "", "data `DIR` (event log, API keys, alerts.ndjson, recorded set-up calls); required")
+	fl.StringVar(&f.data, "data", "", "data `DIR` (event log, API keys, alerts.db, uploaded rules, recorded set-up calls); required")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:9200", "listen `ADDR` (host:port)")
 	fl.StringArrayVar(&f.rules, "rules", nil, "rule `PATH` (detection-rules TOML or Kibana NDJSON; file or directory); repeatable; default: the built-in pack")
 	fl.StringVar(&f.versionLock, "version-lock", "", "detection-rules version lock `FILE` for rules without a version")
@@ -114,6 +125,7 @@ SIGTERM drains the requests in flight and stops.`,
 	fl.BoolVar(&f.fsync, "fsync", false, "embedded log: fsync every write before acknowledging (survives power loss, slower)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.DurationVar(&f.tick, "tick", time.Second, "how often due rule executions are checked (each rule runs every its interval)")
 	fl.DurationVar(&f.shutdownTimout, "shutdown-timeout", 30*time.Second, "how long to drain requests in flight on SIGINT/SIGTERM")
 	return c
 }
@@ -163,7 +175,7 @@ func runServe(e *env, f *serveFlags) error {
 	}
 
 	// Rules first: a bad rule path should fail before anything starts.
-	var rs *detect.RuleSet
+	var rules []*rule.Rule
 	if !f.noDetect {
 		res, err := loadRules(f.rules, f.versionLock)
 		if err != nil {
@@ -172,8 +184,7 @@ func runServe(e *env, f *serveFlags) error {
 		for _, le := range res.Errors {
 			logger.Warn("rule not loaded", "err", le.Detail())
 		}
-		var cerrs []error
-		rs, cerrs = detect.Compile(res.Rules)
+		rs, cerrs := detect.Compile(res.Rules) // a check only: the scheduler compiles its own
 		for _, ce := range cerrs {
 			var le *rule.LoadError
 			if errors.As(ce, &le) {
@@ -186,6 +197,7 @@ func runServe(e *env, f *serveFlags) error {
 			return usageErrorf("serve: no runnable rule (EQL) among %d loaded", len(res.Rules))
 		}
 		logger.Info("rules loaded", "runnable", len(rs.Rules()), "skipped_by_type", rs.Skipped(), "problems", len(res.Errors)+len(cerrs))
+		rules = res.Rules
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -221,47 +233,44 @@ func runServe(e *env, f *serveFlags) error {
 		ShutdownTimeout: f.shutdownTimout,
 		Normalize:       server.SourceNormalizer,
 	}
-	ext, err := serveExtensions(ctx, f, lg, rs, logger)
-	if err != nil {
-		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
-	}
-	defer ext.close()
-	cfg.API = ext.api
-	var det *server.Detector
-	if rs != nil {
-		js, err := server.NewJetStreamSink(ctx, lg.JetStream(), f.retention)
+	// Detection: the scheduler consumes the log (every event evaluated once,
+	// as it arrives), runs Elastic's schedule over the alerts, stores them
+	// in DIR/alerts.db, publishes them on vigil.alerts.<rule_id> and serves
+	// /api/.
+	var svc *api.Service
+	if rules != nil {
+		if _, err := server.NewJetStreamSink(ctx, lg.JetStream(), f.retention); err != nil { // creates the alerts stream
+			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
+		}
+		var warns []error
+		svc, warns, err = api.Start(ctx, api.ServiceConfig{DataDir: f.data, Rules: rules, Log: lg, Publish: true,
+			Tick: f.tick, Logger: logger})
 		if err != nil {
 			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
 		}
-		fs, err := server.NewFileSink(filepath.Join(f.data, "alerts.ndjson"))
-		if err != nil {
-			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: alerts file: %v", err)}
+		defer svc.Close()
+		for _, w := range warns {
+			logger.Warn("rule not scheduled", "err", w)
 		}
-		defer fs.Close()
-		sinks := append(server.MultiSink{js, fs}, ext.sinks...)
-		// The metrics are created by the server; the detector reports into them.
-		det = server.NewDetector(rs, sinks, logger, nil)
-		cfg.Consumers = append(cfg.Consumers, det.Consumer())
+		cfg.API = svc.Handler
+		cfg.Consumers = append(cfg.Consumers, server.Consumer{Name: schedule.DetectorName, Handler: svc.Scheduler.HandleLog,
+			Options: eventlog.ConsumeOptions{Batch: 2000, MaxWait: 200 * time.Millisecond}})
+		// Until the scheduler has caught up once, its position is unknown
+		// (0): start from the consumer's acknowledged position.
+		if pos, err := lg.ConsumerPosition(ctx, schedule.DetectorName); err == nil {
+			svc.Scheduler.SetPosition(pos)
+		}
 		cfg.Lag = func() uint64 {
-			end, pos := lg.LastSeq(), det.Position()
+			end, pos := lg.LastSeq(), svc.Scheduler.Position()
 			if pos >= end {
 				return 0
 			}
 			return end - pos
 		}
 	}
-	cfg.Consumers = append(cfg.Consumers, ext.consumers...)
 	srv, err := server.New(cfg)
 	if err != nil {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
-	}
-	if det != nil {
-		det.SetMetrics(srv.Metrics())
-		// Until the detector has caught up once, its position is unknown
-		// (0): start from the consumer's acknowledged position.
-		if pos, err := lg.ConsumerPosition(ctx, server.DetectorName); err == nil {
-			det.SetPosition(pos)
-		}
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -272,7 +281,7 @@ func runServe(e *env, f *serveFlags) error {
 		scheme = "https"
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String(),
-		"api_keys_required", requireKeys, "log", logTarget(f), "detect", rs != nil)
+		"api_keys_required", requireKeys, "log", logTarget(f), "detect", svc != nil)
 	if err := srv.Serve(ctx, ln, f.tlsCert, f.tlsKey); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
 	}
@@ -285,25 +294,4 @@ func logTarget(f *serveFlags) string {
 		return "nats " + strings.Split(f.natsURL, ",")[0]
 	}
 	return "embedded " + filepath.Join(f.data, "jetstream")
-}
-
-// serveExt is what other parts of Vigil plug into the server: the /api/
-// handler (alerts, rules, executions), more alert sinks (the alert store)
-// and more log consumers (the scheduler). serveExtensions is the one place
-// where they are wired in.
-type serveExt struct {
-	api       http.Handler
-	sinks     []server.AlertSink
-	consumers []server.Consumer
-	closers   []func() error
-}
-
-func (x *serveExt) close() {
-	for i := len(x.closers) - 1; i >= 0; i-- {
-		x.closers[i]()
-	}
-}
-
-func serveExtensions(ctx context.Context, f *serveFlags, lg *eventlog.Log, rs *detect.RuleSet, logger *slog.Logger) (*serveExt, error) {
-	return &serveExt{}, nil
 }
