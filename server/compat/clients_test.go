@@ -1,10 +1,15 @@
-package server
+// Package compat_test checks vigil serve against real Elasticsearch
+// clients and shippers. It is its own package so that the server's own
+// test binary (and its fuzzing) does not carry the clients' large code.
+package compat_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,7 +18,52 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	"github.com/vigilsec/vigil/server"
+	"github.com/vigilsec/vigil/store/eventlog"
 )
+
+// testServer is a server on a fresh embedded log, on a loopback port.
+type testServer struct {
+	*httptest.Server
+	log *eventlog.Log
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	lg, err := eventlog.Open(context.Background(), eventlog.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Log: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: httptest.NewServer(srv), log: lg}
+	t.Cleanup(func() {
+		ts.Close()
+		lg.Close()
+	})
+	return ts
+}
+
+// records reads the whole log.
+func records(t *testing.T, ts *testServer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	err := ts.log.ReadAll(context.Background(), func(r eventlog.Record) error {
+		var m map[string]any
+		if err := json.Unmarshal(r.Data, &m); err != nil {
+			return fmt.Errorf("record %d: %v: %s", r.Seq, err, r.Data)
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // idsIn counts the log's records by _id.
 func idsIn(t *testing.T, ts *testServer) map[string]int {
@@ -26,12 +76,10 @@ func idsIn(t *testing.T, ts *testServer) map[string]int {
 	return ids
 }
 
-func records(t *testing.T, ts *testServer) []map[string]any { return recordsOf(t, ts.log) }
-
 // The official Go client's BulkIndexer ships events; every one arrives
 // once, by id.
 func TestGoElasticsearchBulkIndexer(t *testing.T) {
-	ts := newTestServer(t, nil)
+	ts := newTestServer(t)
 	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{ts.URL}})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +129,7 @@ func TestGoElasticsearchBulkIndexer(t *testing.T) {
 
 // opensearch-go ships with its bulk API.
 func TestOpenSearchGo(t *testing.T) {
-	ts := newTestServer(t, nil)
+	ts := newTestServer(t)
 	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{ts.URL}}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package server
+package compat_test
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func TestRsyslogOmelasticsearch(t *testing.T) {
 	if mod == "" {
 		t.Skip("rsyslog's omelasticsearch module not installed: run scripts/install-test-deps.sh (Debian package rsyslog-elasticsearch)")
 	}
-	ts := newTestServer(t, nil)
+	ts := newTestServer(t)
 	u, _ := url.Parse(ts.URL)
 	dir := t.TempDir()
 	const n = 2000
