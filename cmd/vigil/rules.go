@@ -18,13 +18,13 @@ import (
 func newRulesCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rules",
-		Short: "Validate and test detection rules (detection-rules TOML, Kibana NDJSON exports)",
+		Short: "Validate, test and backfill detection rules (detection-rules TOML, Kibana NDJSON exports)",
 		Long: `Work with Elastic detection rules offline: the TOML files of
 elastic/detection-rules (and your own in the same format) and Kibana's NDJSON
 rule exports. Directories are read recursively; _deprecated directories are
 skipped and counted.`,
 	}
-	c.AddCommand(newRulesValidateCmd(e), newRulesTestCmd(e))
+	c.AddCommand(newRulesValidateCmd(e), newRulesTestCmd(e), newRulesRunCmd(e))
 	return c
 }
 
