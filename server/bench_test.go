@@ -28,8 +28,12 @@ import (
 // latency, and the detectors' events/s (from the first request until they
 // have evaluated every event). Sub-benchmarks, measured in the same run:
 //
-//	log-only     ingest with no detection consumer (the ingest ceiling)
-//	detect       ingest with the detectors running every rule
+//	log-only     ingest with no detection consumer (the ingest ceiling),
+//	             one log message per event
+//	log-only-batched  the same with Config.BatchAutoIDs (the events have
+//	             no client ids: up to 1,000 a message)
+//	detect-N     ingest with the detectors running every rule (and
+//	             -batched)
 //	engine-only  the detection engine alone over the same lines (no HTTP,
 //	             no log): the detection ceiling
 //
@@ -96,16 +100,18 @@ func benchSetup(b *testing.B) {
 
 func BenchmarkServe(b *testing.B) {
 	benchSetup(b)
-	b.Run("log-only", func(b *testing.B) { benchServe(b, false) })
-	b.Run(fmt.Sprintf("detect-%drules", benchData.nrules), func(b *testing.B) { benchServe(b, true) })
+	b.Run("log-only", func(b *testing.B) { benchServe(b, false, false) })
+	b.Run("log-only-batched", func(b *testing.B) { benchServe(b, false, true) })
+	b.Run(fmt.Sprintf("detect-%drules", benchData.nrules), func(b *testing.B) { benchServe(b, true, false) })
+	b.Run(fmt.Sprintf("detect-%drules-batched", benchData.nrules), func(b *testing.B) { benchServe(b, true, true) })
 	b.Run("engine-only", func(b *testing.B) {
 		eng := benchData.rs.NewEngine(detect.Options{Emit: func(*detect.Alert) {}})
 		b.ResetTimer()
 		start := time.Now()
 		n := 0
 		for i := 0; i < b.N; i++ {
-			for _, l := range benchData.lines[(i*benchBatch)%len(benchData.lines):][:benchBatch] {
-				eng.Offer(l, eql.Source{Line: n})
+			for j := 0; j < benchBatch; j++ {
+				eng.Offer(benchData.lines[n%len(benchData.lines)], eql.Source{Line: n})
 				n++
 			}
 		}
@@ -113,14 +119,14 @@ func BenchmarkServe(b *testing.B) {
 	})
 }
 
-func benchServe(b *testing.B, withDetect bool) {
+func benchServe(b *testing.B, withDetect, batched bool) {
 	dir := b.TempDir()
 	lg, err := eventlog.Open(context.Background(), eventlog.Config{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer lg.Close()
-	cfg := Config{Log: lg, MaxLag: 1 << 62}
+	cfg := Config{Log: lg, MaxLag: 1 << 62, BatchAutoIDs: batched}
 	var det *Detector
 	if withDetect {
 		det = NewDetector(benchData.rs, MultiSink{}, nil, nil)

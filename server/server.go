@@ -75,8 +75,14 @@ type Config struct {
 	AppendTimeout time.Duration
 	// Normalize, when set, is applied to each source document.
 	Normalize Normalizer
-	Logger    *slog.Logger
-	Metrics   *Metrics
+	// BatchAutoIDs stores consecutive documents without a client-given id
+	// (there is nothing to deduplicate) several to a log message, one per
+	// line, instead of one message each: several times fewer JetStream
+	// messages for Beats-style shipping. Every reader of the stream must
+	// then split messages with eventlog.EachEvent (Consume and ReadAll do).
+	BatchAutoIDs bool
+	Logger       *slog.Logger
+	Metrics      *Metrics
 	// ShutdownTimeout bounds the drain of in-flight requests (default 30s).
 	ShutdownTimeout time.Duration
 }
@@ -91,6 +97,7 @@ type Server struct {
 	pool     sync.Pool // *reqState
 	uuid     string
 	metricsH http.Handler
+	maxMsg   int64 // the log's largest message
 }
 
 // New checks the configuration and returns a server.
@@ -131,7 +138,10 @@ func New(cfg Config) (*Server, error) {
 			return float64(lag())
 		})
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, setup: newSetupStore(cfg.SetupDir)}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: cfg.Metrics, setup: newSetupStore(cfg.SetupDir), maxMsg: cfg.Log.MaxPayload()}
+	if s.maxMsg <= 0 {
+		s.maxMsg = 1 << 20 // NATS's default
+	}
 	var u [16]byte
 	rand.Read(u[:])
 	s.uuid = base64.RawURLEncoding.EncodeToString(u[:])
@@ -481,13 +491,26 @@ type reqState struct {
 	body    []byte
 	arena   []byte
 	items   []item
-	offs    [][2]int
+	spans   []span
 	entries []eventlog.Entry
-	idx     []int // item of each entry
+	idx     []int // items stored, in order; a span covers idx[lo:hi]
 	results []eventlog.Result
 	resp    []byte
 	zr      *gzip.Reader
 }
+
+// span is one log entry under construction: arena[off:end] holds the
+// stored documents of the items idx[lo:hi], one per line.
+type span struct {
+	off, end, lo, hi int
+	msgID            string
+}
+
+// maxBatch bounds the bytes and events of one batched entry.
+const (
+	maxBatchBytes  = 1 << 20
+	maxBatchEvents = 1000
+)
 
 // reserve takes n bytes of the in-flight budget; false when it is spent.
 func (s *Server) reserve(n int64) bool {
@@ -677,7 +700,9 @@ func (s *Server) single(w *statusWriter, r *http.Request, index, id string, o op
 // ones, setting every item's outcome.
 func (s *Server) store(ctx context.Context, st *reqState, accepted time.Time) {
 	ingested := strconv.AppendQuote(make([]byte, 0, 40), accepted.UTC().Format(time.RFC3339Nano))
-	st.arena, st.offs, st.idx = st.arena[:0], st.offs[:0], st.idx[:0]
+	st.arena, st.spans, st.idx = st.arena[:0], st.spans[:0], st.idx[:0]
+	batchLimit := min(int(s.maxMsg/2), maxBatchBytes)
+	open := false // the last span takes more auto-id documents
 	for i := range st.items {
 		it := &st.items[i]
 		if e := s.check(st, it); e != nil {
@@ -698,19 +723,36 @@ func (s *Server) store(ctx context.Context, st *reqState, accepted time.Time) {
 			}
 			doc = nd
 		}
+		if open && s.cfg.BatchAutoIDs && it.autoID {
+			sp := &st.spans[len(st.spans)-1]
+			if sp.hi-sp.lo < maxBatchEvents && sp.end-sp.off+len(doc)+len(it.index)+len(it.id)+128 <= batchLimit {
+				st.arena = append(st.arena, '\n')
+				st.arena = stored(st.arena, it.index, it.id, doc, string(ingested))
+				st.idx = append(st.idx, i)
+				sp.end, sp.hi = len(st.arena), len(st.idx)
+				continue
+			}
+		}
 		off := len(st.arena)
 		st.arena = stored(st.arena, it.index, it.id, doc, string(ingested))
-		st.offs = append(st.offs, [2]int{off, len(st.arena)})
+		if int64(len(st.arena)-off) > s.maxMsg {
+			st.arena = st.arena[:off]
+			it.status, it.err = http.StatusBadRequest, &esError{Type: "document_parsing_exception", Status: http.StatusBadRequest,
+				Reason: fmt.Sprintf("[%d:1] document is over the event log's message limit of %d bytes", it.srcLine, s.maxMsg)}
+			s.m.Rejects.WithLabelValues("too_large").Inc()
+			continue
+		}
 		st.idx = append(st.idx, i)
+		sp := span{off: off, end: len(st.arena), lo: len(st.idx) - 1, hi: len(st.idx)}
+		if !it.autoID {
+			sp.msgID = msgID(it.index, it.id)
+		}
+		st.spans = append(st.spans, sp)
+		open = it.autoID
 	}
 	st.entries = st.entries[:0]
-	for k, o := range st.offs {
-		it := &st.items[st.idx[k]]
-		e := eventlog.Entry{Data: st.arena[o[0]:o[1]]}
-		if !it.autoID {
-			e.MsgID = msgID(it.index, it.id)
-		}
-		st.entries = append(st.entries, e)
+	for _, sp := range st.spans {
+		st.entries = append(st.entries, eventlog.Entry{Data: st.arena[sp.off:sp.end], MsgID: sp.msgID})
 	}
 	if len(st.entries) == 0 {
 		return
@@ -720,24 +762,27 @@ func (s *Server) store(ctx context.Context, st *reqState, accepted time.Time) {
 	cancel()
 	stored := 0
 	for k, res := range st.results {
-		it := &st.items[st.idx[k]]
-		switch {
-		case res.Err != nil:
-			it.status, it.err = http.StatusTooManyRequests, errRejected("the event log did not store the event: "+res.Err.Error())
-			s.m.Rejects.WithLabelValues("log_unavailable").Inc()
-		case res.Duplicate && it.op == opCreate:
-			it.status, it.seq, it.dup = http.StatusConflict, res.Seq, true
-			it.err = &esError{Type: "version_conflict_engine_exception", Status: http.StatusConflict, Index: it.index,
-				Reason: "[" + it.id + "]: version conflict, document already exists (current version [1])"}
-		case res.Duplicate:
-			it.status, it.seq, it.dup = http.StatusOK, res.Seq, true
-		default:
-			it.status, it.seq = http.StatusCreated, res.Seq
-			stored++
+		sp := st.spans[k]
+		for _, ii := range st.idx[sp.lo:sp.hi] {
+			it := &st.items[ii]
+			switch {
+			case res.Err != nil:
+				it.status, it.err = http.StatusTooManyRequests, errRejected("the event log did not store the event: "+res.Err.Error())
+				s.m.Rejects.WithLabelValues("log_unavailable").Inc()
+			case res.Duplicate && it.op == opCreate:
+				it.status, it.seq, it.dup = http.StatusConflict, res.Seq, true
+				it.err = &esError{Type: "version_conflict_engine_exception", Status: http.StatusConflict, Index: it.index,
+					Reason: "[" + it.id + "]: version conflict, document already exists (current version [1])"}
+			case res.Duplicate:
+				it.status, it.seq, it.dup = http.StatusOK, res.Seq, true
+			default:
+				it.status, it.seq = http.StatusCreated, res.Seq
+				stored++
+			}
 		}
 	}
 	s.m.Events.Add(float64(stored))
-	if stored < len(st.results) {
+	if stored < len(st.idx) {
 		s.log.Debug("bulk items not stored", "items", len(st.items), "stored", stored)
 	}
 }

@@ -410,3 +410,54 @@ func newUnusedListener(t testing.TB) net.Listener {
 	}
 	return ln
 }
+
+// With BatchAutoIDs, auto-id documents share log messages; readers still
+// see every event once, in order, and documents with ids keep their own
+// message (their dedup id).
+func TestBatchAutoIDs(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.BatchAutoIDs = true })
+	var body strings.Builder
+	const n = 2500
+	for i := 0; i < n; i++ {
+		if i%700 == 0 {
+			fmt.Fprintf(&body, "{\"index\":{\"_index\":\"a\",\"_id\":\"own-%d\"}}\n{\"n\":%d}\n", i, i)
+		} else {
+			fmt.Fprintf(&body, "{\"create\":{\"_index\":\"a\"}}\n{\"n\":%d}\n", i)
+		}
+	}
+	code, _, out := ts.do(t, "POST", "/_bulk", body.String())
+	var br bulkResp
+	if err := json.Unmarshal(out, &br); code != 200 || err != nil || br.Errors || len(br.Items) != n {
+		t.Fatalf("%d %v errors=%v items=%d", code, err, br.Errors, len(br.Items))
+	}
+	recs := recordsOf(t, ts.log)
+	if len(recs) != n {
+		t.Fatalf("%d records, want %d", len(recs), n)
+	}
+	ids := map[string]bool{}
+	for i, r := range recs {
+		if r["n"] != float64(i) {
+			t.Fatalf("record %d is event %v", i, r["n"])
+		}
+		id := r["_id"].(string)
+		if ids[id] {
+			t.Fatalf("id %s twice", id)
+		}
+		ids[id] = true
+		var item string
+		for _, v := range br.Items[i] {
+			item = v.ID
+		}
+		if item != id {
+			t.Fatalf("item %d answered id %s, stored %s", i, item, id)
+		}
+	}
+	if msgs := ts.log.LastSeq(); msgs >= n/10 {
+		t.Errorf("%d messages for %d events: not batched", msgs, n)
+	}
+	// A retried document with an id is still deduplicated.
+	_, _, out = ts.do(t, "POST", "/_bulk", "{\"index\":{\"_index\":\"a\",\"_id\":\"own-700\"}}\n{\"n\":700}\n")
+	if !strings.Contains(string(out), `"status":200`) {
+		t.Errorf("retry: %s", out)
+	}
+}

@@ -14,6 +14,7 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -220,7 +221,8 @@ func (l *Log) noteSeq(s uint64) {
 	}
 }
 
-// Entry is one event to append.
+// Entry is one message to append: one event, or several separated by
+// '\n' (consumers see each as a Record).
 type Entry struct {
 	// MsgID, when set, deduplicates: a second entry with the same id inside
 	// the duplicate window is not stored again (Result.Duplicate).
@@ -268,11 +270,40 @@ func (l *Log) Append(ctx context.Context, entries []Entry, results []Result) []R
 
 // Record is one stored event as a consumer sees it.
 type Record struct {
-	Seq  uint64 // stream sequence
+	Seq uint64 // stream sequence of the message holding the event
+	// Part is the event's place in its message: an entry may hold several
+	// events, one per line (EachEvent), and each is a Record of its own.
+	Part int
 	Data []byte
 	// MsgID is the entry's dedup id ("" when it had none).
 	MsgID string
 }
+
+// EachEvent calls fn for each event of a stored message: its lines (an
+// entry holds one event, or several separated by '\n', which a JSON
+// document never contains unescaped). Readers of the stream that do not
+// go through Consume or ReadAll must split messages with it.
+func EachEvent(data []byte, fn func(part int, event []byte) error) error {
+	for part := 0; len(data) > 0; part++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(part, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MaxPayload is the largest message the NATS server accepts: the bound on
+// one entry.
+func (l *Log) MaxPayload() int64 { return l.nc.MaxPayload() }
 
 // Handler processes a batch of records in log order. The batch is
 // acknowledged (the consumer's position moves past it) only when it
@@ -329,13 +360,22 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 				report(fmt.Errorf("eventlog: message metadata: %w", err))
 				continue
 			}
-			batch = append(batch, Record{Seq: md.Sequence.Stream, Data: m.Data(), MsgID: m.Headers().Get(jetstream.MsgIDHeader)})
+			id := m.Headers().Get(jetstream.MsgIDHeader)
+			EachEvent(m.Data(), func(part int, ev []byte) error {
+				batch = append(batch, Record{Seq: md.Sequence.Stream, Part: part, Data: ev, MsgID: id})
+				return nil
+			})
 			msgs = append(msgs, m)
 		}
 		if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			report(fmt.Errorf("eventlog: fetch: %w", err))
 		}
+		if len(msgs) == 0 {
+			continue
+		}
 		if len(batch) == 0 {
+			// Only empty messages: nothing to evaluate, but acknowledged.
+			msgs[len(msgs)-1].DoubleAck(ctx)
 			continue
 		}
 		if err := h(ctx, batch); err != nil {
@@ -422,7 +462,10 @@ func (l *Log) ReadAll(ctx context.Context, fn func(Record) error) error {
 			if err != nil {
 				return err
 			}
-			if err := fn(Record{Seq: md.Sequence.Stream, Data: m.Data(), MsgID: m.Headers().Get(jetstream.MsgIDHeader)}); err != nil {
+			id := m.Headers().Get(jetstream.MsgIDHeader)
+			if err := EachEvent(m.Data(), func(part int, ev []byte) error {
+				return fn(Record{Seq: md.Sequence.Stream, Part: part, Data: ev, MsgID: id})
+			}); err != nil {
 				return err
 			}
 			if md.Sequence.Stream >= end {
