@@ -118,6 +118,8 @@ type Reader struct {
 	evSize   int64
 	evPos    int // records and damaged records met so far in the file
 	evtxData []byte
+	evNorm   winlog.Normalizer // EVTX record -> ECS, its buffers reused
+	evDoc    []byte            // the last EVTX document
 
 	// Vendor formats: detection per record, or the format SetFormat chose.
 	conv       converter
@@ -761,6 +763,9 @@ func (r *Reader) startEVTX(name string) bool {
 		r.report(&Error{File: name, Err: err})
 		return false
 	}
+	// Each record is normalised before Next is called again, so the
+	// reader may build records in reused memory (about 2.5x faster).
+	evr.Reuse = true
 	r.evr, r.evSize, r.evPos = evr, size, 0
 	return true
 }
@@ -800,7 +805,10 @@ func (r *Reader) nextEVTX() ([]byte, int, bool) {
 		if r.evFile != nil && rec.Offset > r.count.n {
 			r.count.n = rec.Offset // progress: how far into the file the records are
 		}
-		doc, err := winlog.Normalize(rec, r.name)
+		// The document is built in the reader's buffer, valid until the
+		// next call, as every record Next returns.
+		doc, err := r.evNorm.AppendEVTX(r.evDoc[:0], rec, r.name)
+		r.evDoc = doc
 		if err != nil {
 			r.report(&Error{File: r.name, Line: r.evPos, Err: err})
 			continue
