@@ -365,19 +365,37 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at b[i]=='"'.
+// It jumps from quote to quote (bytes.IndexByte is vectorised) and counts
+// the backslashes before each: an odd count escapes it.
 func skipString(b []byte, i int) int {
 	i++
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			i += 2
-			continue
-		case '"':
-			return i + 1
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
 		}
-		i++
+		q := i + j
+		k := q
+		for k > i && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
-	return i
+}
+
+// structural marks the bytes a container skip must stop at.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+func indexStructural(b []byte) int {
+	for i, c := range b {
+		if structural[c] {
+			return i
+		}
+	}
+	return -1
 }
 
 // skipValue returns the index just past the value starting at b[i].
@@ -391,6 +409,13 @@ func skipValue(b []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
+			// Jump to the next quote or bracket: the rest cannot change
+			// the structure.
+			j := indexStructural(b[i:])
+			if j < 0 {
+				return len(b)
+			}
+			i += j
 			switch b[i] {
 			case '"':
 				i = skipString(b, i)
