@@ -22,4 +22,4 @@ cd "$(dirname "$0")/.."
 N=${BENCH_REQUESTS:-200}
 COUNT=${BENCH_COUNT:-1}
 set -x
-go test ./server -run '^$' -bench 'BenchmarkServe' -benchtime "${N}x" -count "$COUNT" -timeout 60m
+go test ./server -run '^$' -bench '^BenchmarkServe$' -benchtime "${N}x" -count "$COUNT" -timeout 60m
