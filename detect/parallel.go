@@ -220,15 +220,17 @@ func (p *Parallel) collect() {
 		var all []keyedAlert
 		for w := range b.alerts {
 			all = append(all, b.alerts[w]...)
+			clear(b.alerts[w]) // a reused batch must not keep its alerts alive
 			b.alerts[w] = b.alerts[w][:0]
 		}
 		slices.SortFunc(all, func(x, y keyedAlert) int {
 			return cmp.Or(cmp.Compare(x.item, y.item), cmp.Compare(x.rule, y.rule), cmp.Compare(x.seq, y.seq))
 		})
-		for _, k := range all {
+		for i, k := range all {
 			if p.emit != nil {
 				p.emit(k.a)
 			}
+			all[i] = keyedAlert{}
 		}
 		b.buf, b.items = b.buf[:0], b.items[:0]
 		select {
