@@ -3,6 +3,7 @@ package event
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // bval is one JSON value of a doc: a string, an integer, an array of strings
@@ -21,22 +22,74 @@ type bval struct {
 type Builder struct {
 	keys []string
 	vals []bval
+	// arena holds the objects made under a root (children, array
+	// elements), kept with their slices across Reset, so a normaliser that
+	// reuses its root builds documents without allocating; nil in
+	// children, which use their root's.
+	arena *arena
 }
 
-// NewBuilder returns an empty object.
-func NewBuilder() *Builder { return &Builder{keys: make([]string, 0, 8), vals: make([]bval, 0, 8)} }
+type arena struct {
+	objs []*Builder
+	used int
+}
+
+// NewBuilder returns an empty object. Reset and AcquireBuilder let a
+// normaliser reuse one for every record.
+func NewBuilder() *Builder {
+	return &Builder{keys: make([]string, 0, 8), vals: make([]bval, 0, 8), arena: &arena{}}
+}
+
+// New returns an empty object from d's arena, for array elements
+// (SetObjs); it lives until d's root is Reset.
+func (d *Builder) New() *Builder {
+	a := d.arena
+	if a.used < len(a.objs) {
+		c := a.objs[a.used]
+		a.used++
+		c.keys, c.vals = c.keys[:0], c.vals[:0]
+		return c
+	}
+	c := &Builder{keys: make([]string, 0, 8), vals: make([]bval, 0, 8), arena: a}
+	a.objs = append(a.objs, c)
+	a.used++
+	return c
+}
+
+// Reset empties a root builder for the next document; every object made
+// under it becomes invalid. Strings set earlier are released.
+func (d *Builder) Reset() {
+	clear(d.vals)
+	d.keys, d.vals = d.keys[:0], d.vals[:0]
+	for _, c := range d.arena.objs[:d.arena.used] {
+		clear(c.vals)
+	}
+	d.arena.used = 0
+}
+
+var builders = sync.Pool{New: func() any { return NewBuilder() }}
+
+// AcquireBuilder returns an empty root builder from a pool; give it back
+// with ReleaseBuilder once its JSON is written.
+func AcquireBuilder() *Builder { return builders.Get().(*Builder) }
+
+// ReleaseBuilder resets d and returns it to the pool.
+func ReleaseBuilder(d *Builder) {
+	d.Reset()
+	builders.Put(d)
+}
 
 // Obj returns the child object at key, creating it.
 func (d *Builder) Obj(key string) *Builder {
 	for i, k := range d.keys {
 		if k == key {
 			if d.vals[i].kind != 'o' {
-				d.vals[i] = bval{kind: 'o', o: NewBuilder()}
+				d.vals[i] = bval{kind: 'o', o: d.New()}
 			}
 			return d.vals[i].o
 		}
 	}
-	c := NewBuilder()
+	c := d.New()
 	d.keys = append(d.keys, key)
 	d.vals = append(d.vals, bval{kind: 'o', o: c})
 	return c
@@ -78,9 +131,9 @@ func (d *Builder) SetList(path string, a []string) { d.put(path, bval{kind: 'a',
 
 // SetObjs sets path to an array of objects.
 func (d *Builder) SetObjs(path string, objs []*Builder) {
-	arr := &Builder{vals: make([]bval, len(objs))}
-	for i, o := range objs {
-		arr.vals[i] = bval{kind: 'o', o: o}
+	arr := d.New()
+	for _, o := range objs {
+		arr.vals = append(arr.vals, bval{kind: 'o', o: o})
 	}
 	d.put(path, bval{kind: 'O', o: arr})
 }

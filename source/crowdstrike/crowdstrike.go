@@ -147,7 +147,9 @@ func Normalize(dst, line []byte, file string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return d.AppendJSON(dst), nil
+	dst = d.AppendJSON(dst)
+	event.ReleaseBuilder(d)
+	return dst, nil
 }
 
 func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
@@ -164,7 +166,7 @@ func build(r *norm.Rec, other []kv, file string) (*event.Builder, error) {
 		ts = created
 	}
 
-	d := event.NewBuilder()
+	d := event.AcquireBuilder()
 	norm.DataStream(d, Dataset)
 	d.Set("@timestamp", norm.ISO(ts))
 	d.Set("ecs.version", "8.11.0")

@@ -115,7 +115,9 @@ func Normalize(dst, line []byte, file string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return d.AppendJSON(dst), nil
+	dst = d.AppendJSON(dst)
+	event.ReleaseBuilder(d)
+	return dst, nil
 }
 
 func windowsPath(s string) bool {
@@ -135,7 +137,7 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 	}
 	sub := r.Str(kSubtypeFull)
 
-	d := event.NewBuilder()
+	d := event.AcquireBuilder()
 	d.Set("_index", Index)
 	d.Set("@timestamp", norm.ISO(norm.FileTime(ft)))
 	ev := d.Obj("event")

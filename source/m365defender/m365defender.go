@@ -137,7 +137,9 @@ func Normalize(dst, line []byte, file string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return d.AppendJSON(dst), nil
+	dst = d.AppendJSON(dst)
+	event.ReleaseBuilder(d)
+	return dst, nil
 }
 
 // direction is AdditionalFields.direction ("In", "Out"), which decides
@@ -181,7 +183,7 @@ func build(category string, r *norm.Rec, dir, file string) (*event.Builder, erro
 	table := strings.ToLower(strings.TrimPrefix(category, "AdvancedHunting-"))
 	action := strings.ToLower(r.Str(kActionType))
 
-	d := event.NewBuilder()
+	d := event.AcquireBuilder()
 	norm.DataStream(d, Dataset)
 	d.Set("@timestamp", norm.ISO(ts))
 	d.Set("ecs.version", "8.11.0")

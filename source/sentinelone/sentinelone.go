@@ -148,7 +148,9 @@ func Normalize(dst, line []byte, file string) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return d.AppendJSON(dst), nil
+	dst = d.AppendJSON(dst)
+	event.ReleaseBuilder(d)
+	return dst, nil
 }
 
 // trimQuotes drops one pair of surrounding double quotes.
@@ -164,7 +166,7 @@ func build(r *norm.Rec, file string) (*event.Builder, error) {
 	if !ok {
 		return nil, ErrNoTime
 	}
-	d := event.NewBuilder()
+	d := event.AcquireBuilder()
 	norm.DataStream(d, Dataset)
 	d.Set("@timestamp", norm.ISO(ts))
 	d.Set("ecs.version", "8.11.0")
@@ -567,7 +569,7 @@ func dnsFields(d *event.Builder, request, response string, related *[]string) {
 		}
 		if strings.HasPrefix(a, "type:") {
 			parts := strings.Fields(a)
-			ans := event.NewBuilder()
+			ans := d.New()
 			if len(parts) >= 2 {
 				ans.Str("type", dnsTypes[parts[1]])
 			}
