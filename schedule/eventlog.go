@@ -25,9 +25,14 @@ func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) erro
 	if len(batch) == 0 {
 		return nil
 	}
-	evs := make([]Event, len(batch))
-	for i, r := range batch {
-		evs[i] = Event{Line: r.Data}
+	// A record may hold several events, one per line (the server batches
+	// documents without a client id).
+	evs := make([]Event, 0, len(batch))
+	for _, r := range batch {
+		eventlog.EachEvent(r.Data, func(_ int, line []byte) error {
+			evs = append(evs, Event{Line: line})
+			return nil
+		})
 	}
 	s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
 	if err := s.Flush(ctx); err != nil {
@@ -94,7 +99,7 @@ func (l *LogSource) Scan(ctx context.Context, from, to time.Time, fn func(Event)
 			if err != nil {
 				return fmt.Errorf("event log: %w", err)
 			}
-			if err := fn(Event{Line: m.Data()}); err != nil {
+			if err := eventlog.EachEvent(m.Data(), func(_ int, line []byte) error { return fn(Event{Line: line}) }); err != nil {
 				return err
 			}
 			if md.Sequence.Stream >= end {

@@ -62,7 +62,7 @@ func BenchmarkServeAlertLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer svc.Close()
-	cfg := Config{Log: lg, MaxLag: 1 << 62, API: svc.Handler,
+	cfg := Config{Log: lg, MaxLag: 1 << 62, API: svc.Handler, BatchAutoIDs: true, // as vigil serve
 		Consumers: []Consumer{{Name: schedule.DetectorName, Handler: svc.Scheduler.HandleLog,
 			Options: eventlog.ConsumeOptions{Batch: 2000, MaxWait: 200 * time.Millisecond}}}}
 	srv, err := New(cfg)

@@ -234,3 +234,42 @@ func TestServeAlertsEndToEnd(t *testing.T) {
 		t.Errorf("%d manual executions over 2 minutes at a 2s interval, want about 60", n)
 	}
 }
+
+// Documents without a client id are stored several to a log message; the
+// scheduler still sees each one: three positives, three alerts.
+func TestServeAlertsAutoIDs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts vigil serve")
+	}
+	dir := t.TempDir()
+	rules := refRuleCopy(t, dir)
+	addr := freeAddr(t)
+	p := startServe(t, dir, addr, "--rules", rules, "--tick", "200ms")
+	defer func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Wait()
+	}()
+	body, _ := refDocs(time.Now())
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		if strings.HasPrefix(l, `{"index":`) {
+			l = `{"create":{"_index":"logs-endpoint.events.process-default"}}` // no _id
+		}
+		b.WriteString(l + "\n")
+	}
+	for range 3 { // the two positives three times: six alerts, as ids differ
+		bulk(t, addr, b.String())
+	}
+	var got apiAlerts
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if got = getAlerts(t, addr); got.Total >= 6 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	if got = getAlerts(t, addr); got.Total != 6 {
+		t.Fatalf("%d alerts, want 6 (2 positives x 3 requests)\n%s", got.Total, p.out)
+	}
+}
