@@ -69,7 +69,7 @@ run() {
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 	user=$(sed -n 's/.*User time (seconds): *//p' "$tfile")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tfile" | awk '{ printf "%.0f", $1 / 1024 }')
-	bytes=$(stat -c %s "$file")
+	bytes=$(stat -L -c %s "$file")
 	mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", b / 1e6 / s }')
 	[[ -n $parse_secs ]] || parse_secs=$(awk -v s="$secs" -v b="$bytes" 'BEGIN { print s / b }')
 	ratio=$(awk -v p="$parse_secs" -v s="$secs" -v b="$bytes" 'BEGIN { printf "%.3f", p * b / s }')

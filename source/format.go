@@ -121,7 +121,16 @@ type converter struct {
 	forced *Format // --source: every record is of this format
 	last   int     // index in registry of the format that matched last, or -1
 	out    []byte  // the last normalised document
+	// before says whether the formats recognised before the ECS fast
+	// path (Winlogbeat, NXLog: they carry @timestamp too) are looked for
+	// in this file: decided on its first record, since looking costs a
+	// scan of every record (a third of reading ECS) and shippers write one
+	// kind of record per file. 0: undecided, 1: yes, -1: no.
+	before int8
 }
+
+// newFile resets the per-file state.
+func (c *converter) newFile() { c.before = 0 }
 
 // detect returns the format of rec, or nil for ECS / unknown (passed through).
 func (c *converter) detect(rec []byte) *Format {
@@ -131,10 +140,16 @@ func (c *converter) detect(rec []byte) *Format {
 		}
 		return c.forced
 	}
-	for i := range registry {
-		if f := &registry[i]; f.BeforeECS && f.Sniff != nil && f.Normalize != nil && f.Sniff(rec) {
-			c.last = i
-			return f
+	if c.before >= 0 {
+		for i := range registry {
+			if f := &registry[i]; f.BeforeECS && f.Sniff != nil && f.Normalize != nil && f.Sniff(rec) {
+				c.last = i
+				c.before = 1
+				return f
+			}
+		}
+		if c.before == 0 {
+			c.before = -1 // the file starts with another kind of record
 		}
 	}
 	if isECS(rec) {

@@ -409,6 +409,7 @@ func (r *Reader) openNext() bool {
 func (r *Reader) start(name string, rd io.Reader) bool {
 	r.name = name
 	r.files++
+	r.conv.newFile()
 	r.open = true
 	r.lineNo = 0
 	r.array = false

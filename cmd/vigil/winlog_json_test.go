@@ -41,9 +41,9 @@ func alertField(m map[string]any, path string) any {
 }
 
 // Raw Winlogbeat documents (winlog.* only, as Winlogbeat writes them before
-// Elastic's ingest pipeline) are recognised in a file of ECS documents and
-// get the pipeline's mapping, so the built-in rule fires on them. The two
-// events are constructed for this test.
+// Elastic's ingest pipeline) are recognised in a file that starts with one,
+// also after ECS documents, and get the pipeline's mapping, so the built-in
+// rule fires on them. The events are constructed for this test.
 func TestHuntRawWinlogbeat(t *testing.T) {
 	beat := func(image, cmd, parentImage string) string {
 		return `{"@timestamp":"2026-03-02T10:00:00.000Z","agent":{"type":"winlogbeat","version":"8.15.0"},` +
@@ -54,9 +54,9 @@ func TestHuntRawWinlogbeat(t *testing.T) {
 			`,"ProcessGuid":"{9f32b55f-7c4e-5f98-5803-000000000500}","ProcessId":"4242","User":"CORP\\alice"}}}`
 	}
 	lines := []string{
+		beat(`C:\Windows\System32\net.exe`, `net user backdoor P@ss1 /add`, `C:\Windows\System32\cmd.exe`),
 		// An Elastic Defend document in the same file stays as it is.
 		`{"@timestamp":"2026-03-02T09:59:00.000Z","event":{"category":["process"],"type":["start"]},"host":{"os":{"type":"windows"}},"process":{"name":"svchost.exe"}}`,
-		beat(`C:\Windows\System32\net.exe`, `net user backdoor P@ss1 /add`, `C:\Windows\System32\cmd.exe`),
 		beat(`C:\Windows\System32\net1.exe`, `C:\Windows\system32\net1 user backdoor P@ss1 /add`, `C:\Windows\System32\net.exe`),
 	}
 	path := filepath.Join(t.TempDir(), "winlogbeat.ndjson")
