@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -241,6 +242,7 @@ func runServe(e *env, f *serveFlags) error {
 	// in DIR/alerts.db, publishes them on vigil.alerts.<rule_id> and serves
 	// /api/.
 	var svc *api.Service
+	var metrics atomic.Pointer[server.Metrics] // the server's, once it exists: the consumer reports into them
 	if rules != nil {
 		if _, err := server.NewJetStreamSink(ctx, lg.JetStream(), f.retention); err != nil { // creates the alerts stream
 			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
@@ -256,7 +258,19 @@ func runServe(e *env, f *serveFlags) error {
 			logger.Warn("rule not scheduled", "err", w)
 		}
 		cfg.API = svc.Handler
-		cfg.Consumers = append(cfg.Consumers, server.Consumer{Name: schedule.DetectorName, Handler: svc.Scheduler.HandleLog,
+		sched := svc.Scheduler
+		cfg.Consumers = append(cfg.Consumers, server.Consumer{Name: schedule.DetectorName,
+			Handler: func(ctx context.Context, batch []eventlog.Record) error {
+				before := sched.Stats()
+				err := sched.HandleLog(ctx, batch)
+				if m := metrics.Load(); m != nil {
+					after := sched.Stats()
+					m.Detected.Add(float64(after.Fed - before.Fed))
+					m.Malformed.Add(float64(after.Malformed - before.Malformed))
+					m.Alerts.Add(float64(after.Engine.Alerts - before.Engine.Alerts))
+				}
+				return err
+			},
 			Options: eventlog.ConsumeOptions{Batch: 2000, MaxWait: 200 * time.Millisecond}})
 		// Until the scheduler has caught up once, its position is unknown
 		// (0): start from the consumer's acknowledged position.
@@ -275,6 +289,7 @@ func runServe(e *env, f *serveFlags) error {
 	if err != nil {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
 	}
+	metrics.Store(srv.Metrics())
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}

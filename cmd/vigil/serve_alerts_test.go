@@ -178,6 +178,18 @@ func TestServeAlertsEndToEnd(t *testing.T) {
 			t.Errorf("alert %v: threat %s lacks T1136.001", a["kibana.alert.uuid"], threat)
 		}
 	}
+	// The detection consumer reports into /metrics.
+	mresp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{"vigil_detect_events_total 7", "vigil_alerts_total 2", "vigil_ingest_events_total 7"} {
+		if !bytes.Contains(mb, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	first := map[string]bool{}
 	for _, a := range got.Alerts {
 		first[a["kibana.alert.uuid"].(string)] = true
