@@ -2,7 +2,7 @@ package m365defender
 
 import (
 	"encoding/json"
-	"reflect"
+	"github.com/vigilsec/vigil/source/internal/normtest"
 	"strings"
 	"testing"
 )
@@ -21,36 +21,14 @@ const (
 
 func ecsOf(t *testing.T, line string) map[string]any {
 	t.Helper()
-	out, err := Normalize(nil, []byte(line), "")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, line)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	return m
+	return normtest.ECS(t, Normalize, line, "")
 }
 
-func get(m map[string]any, path string) any {
-	var v any = m
-	for _, k := range strings.Split(path, ".") {
-		o, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = o[k]
-	}
-	return v
-}
+func get(m map[string]any, path string) any { return normtest.Get(m, path) }
 
 func check(t *testing.T, m map[string]any, want map[string]any) {
 	t.Helper()
-	for k, w := range want {
-		if g := get(m, k); !reflect.DeepEqual(g, w) {
-			t.Errorf("%s = %#v, want %#v", k, g, w)
-		}
-	}
+	normtest.Check(t, m, want)
 }
 
 func TestProcessCreated(t *testing.T) {
