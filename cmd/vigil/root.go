@@ -82,21 +82,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "vigil",
-		Short: "Run Elastic's detection rules and EQL over log files, without Elasticsearch",
+		Short: "Run Elastic's detection rules and EQL over logs and live events, without Elasticsearch",
 		Long: `Vigil runs Elastic Security's detection rules (elastic/detection-rules TOML,
-Kibana NDJSON exports) and Event Query Language (EQL) searches over event files
-on disk, with Elasticsearch's semantics: the same matching, sequence and sample
-logic and ordering, alerts shaped like Kibana's, search results shaped like
-Elasticsearch's EQL search response.
+Kibana NDJSON exports) and Event Query Language (EQL) searches with
+Elasticsearch's semantics: the same matching, sequence and sample logic and
+ordering, alerts shaped like Kibana's, search results shaped like
+Elasticsearch's EQL search response. It runs them over files (hunt, eql) and,
+as a service that Beats, Elastic Agent, Logstash or rsyslog ship to as to
+Elasticsearch, over live events (serve).
 
-Inputs are NDJSON (one event per line) or JSON arrays of events, optionally
-gzip-compressed, from files, directories or standard input.
+Inputs: ECS NDJSON or JSON arrays, raw Windows .evtx files, Winlogbeat and
+NXLog JSON, CrowdStrike FDR, SentinelOne Cloud Funnel, Microsoft 365 Defender
+and legacy Endgame exports, plain or gzip, from files, directories or standard
+input. Each record becomes the ECS document Elastic's integration would index
+(vigil normalize shows it); the format is detected, or forced with --source.
 
 Commands:
-  hunt            run rules (the built-in pack, or --rules) and print alerts
+  hunt            run rules (the built-in pack, or --rules) over files and print alerts
   eql             search events with one EQL query
+  normalize       raw events (EVTX, vendor exports) to ECS NDJSON
   rules validate  parse, compile and type-check rules; JSON summary for CI
   rules test      run rule unit tests (*.test.toml) with readable diffs
+  rules run       run one rule over a past range of serve's event log (backfill)
+  serve           Elasticsearch-compatible ingest, continuous detection, alerts API
+  apikey create   create an API key for serve
 
 ` + exitCodesHelp,
 		Example: `  # The built-in rule pack over an Elastic Defend export
@@ -111,8 +120,14 @@ Commands:
   # A sequence over several files, as NDJSON for jq
   vigil eql --format ndjson 'sequence by host.id [process where true] [network where true]' logs/
 
+  # Raw Windows event logs and an EDR export, with Elastic's whole EQL corpus
+  vigil hunt --rules detection-rules/rules triage/*.evtx fdr-export.ndjson.gz
+
   # Check rules before deploying them
-  vigil rules validate --format json my-rules/ && vigil rules test my-rules/`,
+  vigil rules validate --format json my-rules/ && vigil rules test my-rules/
+
+  # A local service: point Filebeat or Elastic Agent at http://127.0.0.1:9200
+  vigil serve --data /var/lib/vigil`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// The default completion command would be a second, unasked-for
