@@ -548,6 +548,19 @@ func (e *Engine) eventTime(d *event.Doc, p *event.Path) (int64, bool) {
 }
 
 // Stats returns the run's counters (alert counts once Finish has run).
+// Advance tells the sequence runners that time has reached t with no
+// newer event (vigil serve calls it on its clock): candidates held for
+// reordering longer than their rule's reorder window are processed, and
+// the alerts they complete are emitted.
+func (e *Engine) Advance(t time.Time) {
+	ms := t.UnixMilli()
+	for _, r := range e.runners {
+		if r != nil {
+			r.Advance(ms)
+		}
+	}
+}
+
 func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.AlertsByRule = copyCounts(e.stats.AlertsByRule)

@@ -201,6 +201,26 @@ func (r *Runner) push(c *cand) {
 	}
 }
 
+// Advance tells a sequence runner that time has reached ts (epoch ms)
+// even if no event says so: held candidates older than ts minus the
+// reorder window are processed now, so a sequence whose last event came
+// before a quiet spell completes without waiting for a newer event. Events
+// arriving later than what was released are processed late (Late), as
+// after any release.
+func (r *Runner) Advance(ts int64) {
+	if r.seqs == nil || r.ReorderWindow <= 0 {
+		return
+	}
+	limit := ts - r.ReorderWindow.Milliseconds()
+	for {
+		c := r.peekHeld()
+		if c == nil || c.ord.ts >= limit {
+			return
+		}
+		r.emit(r.popHeld())
+	}
+}
+
 func (r *Runner) emit(c *cand) {
 	r.lastOut, r.haveOut = c.ord, true
 	r.process(c)

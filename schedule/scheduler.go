@@ -365,6 +365,10 @@ func (s *Scheduler) Tick(ctx context.Context) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Clock.Now()
+	// A sequence completed by the last events before a quiet spell is
+	// released once its reorder allowance has passed on the clock.
+	s.eng.Advance(now)
+	s.dispatch()
 	s.commit(ctx)
 	var out []Record
 	ids := make([]string, 0, len(s.execs))

@@ -434,6 +434,33 @@ func TestSequenceAcrossWindows(t *testing.T) {
 	}
 }
 
+// TestSequenceQuietStream: a sequence whose events are the last of the
+// stream is released by the clock once its reorder allowance (4m) has
+// passed, not by a newer event that may never come.
+func TestSequenceQuietStream(t *testing.T) {
+	h := newHarness(t, seqRule())
+	h.tickAt(t0)
+	h.clock.Set(t0.Add(1 * time.Minute))
+	h.feed(procEv("p1", t0.Add(1*time.Minute), "whoami.exe", "a"))
+	h.feed(netEv("n1", t0.Add(2*time.Minute), "a"))
+	// Within the allowance: still held (an earlier event may yet arrive).
+	h.tickAt(t0.Add(5 * time.Minute))
+	if n := len(h.stored("r-seq")); n != 0 {
+		t.Fatalf("%d alerts before the allowance passed", n)
+	}
+	// No new event, but the clock is past 2m + 4m: the sequence is found.
+	h.tickAt(t0.Add(7 * time.Minute))
+	shells := 0
+	for _, a := range h.stored("r-seq") {
+		if a.Kind == "sequence" {
+			shells++
+		}
+	}
+	if shells != 1 {
+		t.Fatalf("%d sequences after a quiet spell, want 1", shells)
+	}
+}
+
 // TestKibana285154: a late run covered by the look-back. Kibana runs one
 // window with one max_signals budget (and skips the missed evaluation);
 // here the missed run gets its window and budget.
