@@ -129,6 +129,13 @@ type converter struct {
 	before int8
 }
 
+// looksLikeObject: a record that decides the file's kind (a blank or
+// broken first line does not).
+func looksLikeObject(rec []byte) bool {
+	t := bytes.TrimSpace(rec)
+	return len(t) > 1 && t[0] == '{' && t[len(t)-1] == '}'
+}
+
 // newFile resets the per-file state.
 func (c *converter) newFile() { c.before = 0 }
 
@@ -148,7 +155,7 @@ func (c *converter) detect(rec []byte) *Format {
 				return f
 			}
 		}
-		if c.before == 0 {
+		if c.before == 0 && looksLikeObject(rec) {
 			c.before = -1 // the file starts with another kind of record
 		}
 	}

@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/vigilsec/vigil/event"
@@ -107,4 +108,38 @@ func BenchmarkDetectECSHot(b *testing.B) {
 	b.ReportMetric(100*float64(detectNs)/float64(parseNs), "detect-%")
 	b.ReportMetric(float64(detectNs)/n, "detect-ns/record")
 	b.ReportMetric(float64(parseNs)/n, "parse-ns/record")
+}
+
+// Winlogbeat documents are looked for in a file whose first record is one
+// (a blank or broken first line does not decide); a file that starts with
+// another kind of record is read as such, Beat documents included.
+func TestBeforeECSDecidedPerFile(t *testing.T) {
+	beat := `{"@timestamp":"2026-03-02T10:00:00.000Z","agent":{"type":"winlogbeat","version":"8.15.0"},` +
+		`"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1","provider_name":"Microsoft-Windows-Sysmon",` +
+		`"computer_name":"ws-07","event_data":{"Image":"C:\\Windows\\System32\\net.exe","CommandLine":"net user x /add"}}}`
+	ecs := `{"@timestamp":"2026-03-02T10:00:00.000Z","event":{"category":["process"]},"process":{"name":"svchost.exe"}}`
+	read := func(input string) []string {
+		rd := NewReader("in", strings.NewReader(input))
+		rd.OnError = func(*Error) {}
+		var out []string
+		for {
+			rec, _, ok := rd.Next()
+			if !ok {
+				return out
+			}
+			out = append(out, string(rec))
+		}
+	}
+	mapped := func(rec string) bool {
+		return strings.Contains(rec, `"process":{`) && strings.Contains(rec, `"name":"net.exe"`)
+	}
+	got := read("\n{broken\n" + beat + "\n" + ecs + "\n" + beat + "\n")
+	// The broken line is handed on as it is (the caller reports it).
+	if len(got) != 4 || got[0] != "{broken" || !mapped(got[1]) || got[2] != ecs || !mapped(got[3]) {
+		t.Errorf("file starting with a Beat document:\n%s", strings.Join(got, "\n"))
+	}
+	got = read(ecs + "\n" + beat + "\n")
+	if len(got) != 2 || got[0] != ecs || got[1] != beat {
+		t.Errorf("file starting with ECS: the Beat document should pass through:\n%s", strings.Join(got, "\n"))
+	}
 }
