@@ -1,7 +1,6 @@
 package endgame
 
 import (
-	"encoding/json"
 	"github.com/vigilsec/vigil/source/internal/normtest"
 	"testing"
 )
@@ -79,30 +78,7 @@ func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{procCreate, fileDelete, regModify, netConn, dnsReq, `{"event_type":"x","timestamp":9223372036854775807}`} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := Normalize(nil, data, "")
-		if err != nil {
-			return
-		}
-		var m map[string]any
-		if err := json.Unmarshal(out, &m); err != nil {
-			t.Fatalf("invalid output %q for %q: %v", out, data, err)
-		}
-		if m["_index"] != Index || m["@timestamp"] == nil {
-			t.Fatalf("output without index or time: %s", out)
-		}
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { normtest.CheckOutput(t, Normalize, Index, data) })
 }
 
-func BenchmarkNormalize(b *testing.B) {
-	line := []byte(procCreate)
-	b.SetBytes(int64(len(line)))
-	var dst []byte
-	for b.Loop() {
-		var err error
-		if dst, err = Normalize(dst[:0], line, ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-}
+func BenchmarkNormalize(b *testing.B) { normtest.Bench(b, Normalize, procCreate) }

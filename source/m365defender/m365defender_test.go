@@ -1,7 +1,6 @@
 package m365defender
 
 import (
-	"encoding/json"
 	"github.com/vigilsec/vigil/source/internal/normtest"
 	"strings"
 	"testing"
@@ -97,29 +96,8 @@ func FuzzNormalize(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := Normalize(nil, data, "")
-		if err != nil {
-			return
-		}
-		var m map[string]any
-		if err := json.Unmarshal(out, &m); err != nil {
-			t.Fatalf("invalid output %q for %q: %v", out, data, err)
-		}
-		if m["_index"] != "logs-m365_defender.event-default" || m["@timestamp"] == nil {
-			t.Fatalf("output without index or time: %s", out)
-		}
+		normtest.CheckOutput(t, Normalize, "logs-m365_defender.event-default", data)
 	})
 }
 
-func BenchmarkNormalize(b *testing.B) {
-	line := []byte(procCreated)
-	b.SetBytes(int64(len(line)))
-	var dst []byte
-	for b.Loop() {
-		var err error
-		if dst, err = Normalize(dst[:0], line, ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-}
+func BenchmarkNormalize(b *testing.B) { normtest.Bench(b, Normalize, procCreated) }

@@ -48,3 +48,34 @@ func Check(t testing.TB, m map[string]any, want map[string]any) {
 		}
 	}
 }
+
+// CheckOutput is a fuzz target's body: Normalize never panics, and a
+// document, when produced, is a JSON object with index and a time.
+func CheckOutput(t *testing.T, normalize Normalizer, index string, data []byte) {
+	out, err := normalize(nil, data, "")
+	if err != nil {
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("invalid output %q for %q: %v", out, data, err)
+	}
+	if m["_index"] != index || m["@timestamp"] == nil {
+		t.Fatalf("output without index or time: %s", out)
+	}
+}
+
+// Bench normalises line repeatedly into a reused buffer, reporting
+// records/s.
+func Bench(b *testing.B, normalize Normalizer, line string) {
+	in := []byte(line)
+	b.SetBytes(int64(len(in)))
+	var dst []byte
+	for b.Loop() {
+		var err error
+		if dst, err = normalize(dst[:0], in, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
