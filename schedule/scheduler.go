@@ -26,6 +26,10 @@ import (
 // Clock tells the time; tests inject a fake one.
 type Clock interface{ Now() time.Time }
 
+// ErrUnsupportedType is wrapped by the warning about a rule whose type
+// Vigil does not run yet (callers summarise those by type).
+var ErrUnsupportedType = errors.New("is not run by Vigil yet")
+
 // SystemClock is the real clock.
 type SystemClock struct{}
 
@@ -226,7 +230,7 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 			continue
 		}
 		if r.Type != "eql" {
-			errs = append(errs, fmt.Errorf("rule %s (%s): type %q is not run by Vigil yet", r.RuleID, r.Name, r.Type))
+			errs = append(errs, fmt.Errorf("rule %s (%s): type %q: %w", r.RuleID, r.Name, r.Type, ErrUnsupportedType))
 			continue
 		}
 		sp, err := SpecOf(r, s.opts.MaxSignalsCap)

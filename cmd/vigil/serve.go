@@ -255,6 +255,11 @@ func runServe(e *env, f *serveFlags) error {
 		}
 		defer svc.Close()
 		for _, w := range warns {
+			// Compile errors and unsupported types were logged above.
+			var ce *detect.CompileError
+			if errors.Is(w, schedule.ErrUnsupportedType) || errors.As(w, &ce) {
+				continue
+			}
 			logger.Warn("rule not scheduled", "err", w)
 		}
 		cfg.API = svc.Handler
