@@ -21,7 +21,7 @@ func init() {
 	// NXLog records shipped through Logstash carry @timestamp too.
 	Register(Format{Name: "nxlog", Aliases: []string{"nxlog-windows"}, BeforeECS: true,
 		Doc:   "NXLog JSON Windows event log records (EventID, Channel, ...) -> the Windows/System integrations' data streams",
-		Sniff: isNXLog, Normalize: winlog.NormalizeNXLog})
+		Sniff: winlog.IsNXLogJSON, Normalize: winlog.NormalizeNXLog})
 	Register(Format{Name: ECS, Aliases: []string{"defend", "elastic-defend"},
 		Doc: "ECS documents (Elastic Defend, Beats/Agent output, vigil normalize output), passed through unchanged"})
 	Register(Format{Name: "crowdstrike", Aliases: []string{"fdr", "crowdstrike-fdr"},
@@ -39,20 +39,8 @@ func init() {
 }
 
 // isRawBeat: a Winlogbeat document, but not one Vigil already normalised
-// (those start with "_index", as normalize writes them). It runs on every
-// ECS record, so one scan for a needle without the common '"' rules out
-// the others before IsBeatJSON's checks.
+// (those start with "_index", as normalize writes them). The reader looks
+// for it only in files that start with one (converter.before).
 func isRawBeat(rec []byte) bool {
-	return bytes.Contains(rec, winlogNeedle) && !bytes.HasPrefix(rec, []byte(`{"_index"`)) && winlog.IsBeatJSON(rec)
+	return !bytes.HasPrefix(rec, []byte(`{"_index"`)) && winlog.IsBeatJSON(rec)
 }
-
-// isNXLog: the same idea; "EventID" starts with a byte that is rare in
-// ECS documents.
-func isNXLog(rec []byte) bool {
-	return bytes.Contains(rec, eventIDNeedle) && winlog.IsNXLogJSON(rec)
-}
-
-var (
-	winlogNeedle  = []byte("winlog")
-	eventIDNeedle = []byte("EventID")
-)
