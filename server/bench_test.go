@@ -73,17 +73,10 @@ func benchSetup(b *testing.B) {
 			}
 			benchData.bodies = append(benchData.bodies, body.Bytes())
 		}
-		var rules []*rule.Rule
-		shared := filepath.Join("..", "..", "shared", "rules", "detection-rules")
-		if _, err := os.Stat(shared); err == nil && os.Getenv("VIGIL_BENCH_RULES") != "pack" {
-			res, err := rule.Load([]string{filepath.Join(shared, "rules"), filepath.Join(shared, "rules_building_block")}, rule.LoadOptions{})
-			if err != nil {
-				benchData.err = err
-				return
-			}
-			rules = res.Rules
-		} else {
-			rules = nil
+		rules, err := prebuiltBenchRules()
+		if err != nil {
+			benchData.err = err
+			return
 		}
 		if rules == nil {
 			rs := packRuleSet(b)
@@ -201,4 +194,19 @@ func benchServe(b *testing.B, withDetect, batched bool) {
 	}
 	cancel()
 	<-served
+}
+
+// prebuiltBenchRules loads every prebuilt rule of ../shared (fresh, so a
+// benchmark may change them), or nil when ../shared is absent or
+// VIGIL_BENCH_RULES=pack asks for the built-in pack.
+func prebuiltBenchRules() ([]*rule.Rule, error) {
+	shared := filepath.Join("..", "..", "shared", "rules", "detection-rules")
+	if _, err := os.Stat(shared); err != nil || os.Getenv("VIGIL_BENCH_RULES") == "pack" {
+		return nil, nil
+	}
+	res, err := rule.Load([]string{filepath.Join(shared, "rules"), filepath.Join(shared, "rules_building_block")}, rule.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Rules, nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -199,13 +198,12 @@ func positiveLatencies(b *testing.B, st *alerts.Store, ruleID string) []time.Dur
 // latencyRules are the prebuilt rules (or the built-in pack without
 // ../shared), loaded afresh so the benchmark may change them.
 func latencyRules(b *testing.B) []*rule.Rule {
-	shared := filepath.Join("..", "..", "shared", "rules", "detection-rules")
-	if _, err := os.Stat(shared); err == nil && os.Getenv("VIGIL_BENCH_RULES") != "pack" {
-		res, err := rule.Load([]string{filepath.Join(shared, "rules"), filepath.Join(shared, "rules_building_block")}, rule.LoadOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res.Rules
+	rules, err := prebuiltBenchRules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rules != nil {
+		return rules
 	}
 	rules, errs := pack.Rules(rule.LoadOptions{})
 	if len(errs) > 0 {
