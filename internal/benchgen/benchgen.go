@@ -9,6 +9,7 @@ package benchgen
 import (
 	"bufio"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strconv"
@@ -61,10 +62,56 @@ type Stats struct {
 	FirstMs, LastMs int64 // @timestamp range, epoch millis
 }
 
-// Generate writes events to w until at least targetBytes bytes have been
-// written (the last line is completed), deterministically for seed.
+// Profile selects the background the deliberate matches are embedded in.
+type Profile string
+
+const (
+	// Realistic (the default) is benign background as real Windows and
+	// Linux endpoints produce it: fixed parent-child pairs (RuntimeBroker
+	// and WmiPrvSE under svchost, SearchProtocolHost under SearchIndexer,
+	// conhost under the console program that needs it), binaries where
+	// their installers put them, each process talking on its own ports and
+	// writing its own files, admin and discovery tools at low rates. Use
+	// it to measure what a detection engine costs on ordinary telemetry:
+	// Elastic's prebuilt rules alert on a few hundred events per million,
+	// nearly all of them the deliberate seed matches and decoys.
+	Realistic Profile = "realistic"
+
+	// Noisy is the first version of the generator: templates take random
+	// parents, some binaries run from user-writable directories, ports
+	// are drawn independently of the process, discovery tools are common.
+	// The prebuilt rules alert on about 11% of its events, so it measures
+	// an engine under a heavy alert load (alert building and output).
+	Noisy Profile = "noisy"
+)
+
+// Profiles lists the profiles, the default first.
+func Profiles() []Profile { return []Profile{Realistic, Noisy} }
+
+// ParseProfile returns the profile named s ("" is the default).
+func ParseProfile(s string) (Profile, error) {
+	switch Profile(s) {
+	case "", Realistic:
+		return Realistic, nil
+	case Noisy:
+		return Noisy, nil
+	}
+	return "", fmt.Errorf("benchgen: unknown profile %q (want realistic or noisy)", s)
+}
+
+// Generate writes events of the Realistic profile to w until at least
+// targetBytes bytes have been written (the last line is completed),
+// deterministically for seed.
 func Generate(w io.Writer, targetBytes int64, seed int64) (Stats, error) {
-	g := newGen(seed)
+	return GenerateProfile(w, targetBytes, seed, Realistic)
+}
+
+// GenerateProfile is Generate with the given profile.
+func GenerateProfile(w io.Writer, targetBytes int64, seed int64, prof Profile) (Stats, error) {
+	if _, err := ParseProfile(string(prof)); err != nil {
+		return Stats{}, err
+	}
+	g := newGen(seed, prof == Noisy)
 	bw := bufio.NewWriterSize(w, 256<<10)
 	g.w = bw
 	for g.st.Bytes < targetBytes && g.err == nil {
@@ -88,9 +135,15 @@ type host struct {
 	users    []user
 	roots    []*proc // long-lived processes that started before the data
 	netRoots []*proc // long-lived processes that make most connections
-	running  []*proc
-	nextPid  int
-	eventSeq int64
+
+	// Realistic profile only.
+	byKey     map[string]*proc // roots by role ("explorer", "svc-dcom", ...)
+	fileRoots []*proc          // long-lived processes that write most files
+	svc       map[string]user  // service accounts by role ("system", ...)
+	dc, fs    string           // domain controller and file server addresses
+	running   []*proc
+	nextPid   int
+	eventSeq  int64
 }
 
 type user struct {
@@ -111,6 +164,7 @@ type proc struct {
 	started  bool // its start event was written
 	seqDone  bool // its first network event was written (or it is too late)
 	body     []byte
+	rt       *rtmpl // realistic profile: its template (nil for the noisy one)
 }
 
 type tmpl struct {
@@ -124,6 +178,11 @@ type tmpl struct {
 }
 
 type gen struct {
+	noisy   bool
+	rwin    []*rtmpl // realistic templates and their total weights
+	rwinW   int
+	rlin    []*rtmpl
+	rlinW   int
 	r       *rand.Rand
 	w       *bufio.Writer
 	err     error
@@ -145,11 +204,14 @@ const (
 	nHosts     = 40
 )
 
-func newGen(seed int64) *gen {
+func newGen(seed int64, noisy bool) *gen {
 	g := &gen{
-		r:  rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
-		ms: Start.UnixMilli(),
+		noisy: noisy,
+		r:     rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
+		ms:    Start.UnixMilli(),
 	}
+	g.rwin, g.rwinW = realWindows()
+	g.rlin, g.rlinW = realLinux()
 	g.st.FirstMs = g.ms
 	g.winT, g.winW = windowsTemplates(), 0
 	for _, t := range g.winT {
@@ -277,6 +339,10 @@ func (g *gen) newHost(i int) *host {
 	h.agent = append(h.agent, `"agent":{"id":"`...)
 	h.agent = append(h.agent, g.uuid()...)
 	h.agent = append(h.agent, `","type":"endpoint","version":"8.17.3"}`...)
+	if !g.noisy {
+		g.realRoots(h)
+		return h
+	}
 
 	// Long-lived processes started before the data begins.
 	if h.windows {
@@ -393,6 +459,13 @@ func (g *gen) randomTmpl(h *host) *tmpl {
 }
 
 func (g *gen) parentFor(h *host, t *tmpl) *proc {
+	if !g.noisy {
+		// Ad hoc commands come from the interactive shell.
+		if h.windows {
+			return h.byKey["console"]
+		}
+		return h.byKey["bash"]
+	}
 	if t != nil && t.parent != "" && g.intn(4) != 0 {
 		for _, r := range h.roots {
 			if r.name == t.parent {
@@ -422,13 +495,15 @@ func (g *gen) newPid(h *host) int {
 }
 
 // spawn creates a process and writes its start event.
-func (g *gen) spawn(h *host, t *tmpl, name, exe string, args []string, parent *proc, u *user) *proc {
+func (g *gen) spawn(h *host, t *tmpl, rt *rtmpl, name, exe string, args []string, parent *proc, u *user) *proc {
 	if len(h.running) >= maxRunning {
 		g.endAt(h, g.intn(len(h.running)))
 	}
-	p := &proc{t: t, name: name, exe: exe, args: args, pid: g.newPid(h), parent: parent, startMs: g.ms, started: true}
+	p := &proc{t: t, rt: rt, name: name, exe: exe, args: args, pid: g.newPid(h), parent: parent, startMs: g.ms, started: true}
 	if u != nil {
 		p.user = *u
+	} else if !g.noisy {
+		p.user = parent.user
 	} else if parent != nil && parent.user.name != "" && g.intn(4) != 0 {
 		p.user = parent.user
 	} else {
@@ -442,12 +517,22 @@ func (g *gen) spawn(h *host, t *tmpl, name, exe string, args []string, parent *p
 	}
 	h.running = append(h.running, p)
 	g.processEvent(h, p, true)
+	if !g.noisy && h.windows && consoleApp(name) && (parent == nil || !consoleApp(parent.name)) {
+		// Windows gives a console program started outside a console its
+		// own conhost.exe, as the program's child.
+		g.ms += int64(g.intn(2))
+		g.spawn(h, nil, conhost, conhost.name, conhost.exe, conhostArgs, p, &p.user)
+	}
 	return p
 }
 
 func (g *gen) startRandom(h *host) {
+	if !g.noisy {
+		g.startReal(h)
+		return
+	}
 	t := g.randomTmpl(h)
-	g.spawn(h, t, t.name, t.exe, t.args(g, h), g.parentFor(h, t), nil)
+	g.spawn(h, t, nil, t.name, t.exe, t.args(g, h), g.parentFor(h, t), nil)
 }
 
 func (g *gen) endRandom(h *host) {
@@ -500,18 +585,18 @@ func (g *gen) accountCreation(h *host) {
 	u := h.users[g.intn(len(h.users)-1)]
 	var parent *proc
 	if g.intn(3) == 0 {
-		parent = g.spawn(h, winByName["powershell.exe"], "powershell.exe", winByName["powershell.exe"].exe,
-			[]string{"powershell.exe", "-NoProfile", "-Command", strings.Join(args, " ")}, h.roots[1], &u)
+		parent = g.spawn(h, winByName["powershell.exe"], nil, "powershell.exe", winByName["powershell.exe"].exe,
+			[]string{"powershell.exe", "-NoProfile", "-Command", strings.Join(args, " ")}, g.explorer(h), &u)
 	} else {
-		parent = g.spawn(h, winByName["cmd.exe"], "cmd.exe", winByName["cmd.exe"].exe,
-			[]string{`C:\Windows\system32\cmd.exe`, "/c", strings.Join(args, " ")}, h.roots[1], &u)
+		parent = g.spawn(h, winByName["cmd.exe"], nil, "cmd.exe", winByName["cmd.exe"].exe,
+			[]string{`C:\Windows\system32\cmd.exe`, "/c", strings.Join(args, " ")}, g.explorer(h), &u)
 	}
 	g.ms += int64(g.intn(3))
-	net := g.spawn(h, winByName["net.exe"], name, exe, args, parent, &u)
+	net := g.spawn(h, winByName["net.exe"], nil, name, exe, args, parent, &u)
 	if name != "net1.exe" {
 		g.ms += int64(g.intn(3))
 		a1 := append([]string{`C:\Windows\system32\net1.exe`}, args[1:]...)
-		g.spawn(h, winByName["net.exe"], "net1.exe", `C:\Windows\System32\net1.exe`, a1, net, &u)
+		g.spawn(h, winByName["net.exe"], nil, "net1.exe", `C:\Windows\System32\net1.exe`, a1, net, &u)
 	}
 }
 
@@ -520,7 +605,13 @@ func (g *gen) accountCreation(h *host) {
 func (g *gen) netDecoy(h *host) {
 	who := g.pick(winUsers)
 	var args []string
-	switch g.intn(9) {
+	v := 0
+	if g.noisy {
+		v = g.intn(9)
+	} else {
+		v = realDecoys[g.intn(len(realDecoys))]
+	}
+	switch v {
 	case 0:
 		args = []string{"net", "localgroup", "administrators", who, "/add"}
 	case 1:
@@ -537,8 +628,8 @@ func (g *gen) netDecoy(h *host) {
 		args = []string{"net", "user", "/add"} // no name: fails, but it is a match
 	case 7:
 		// The shell line has every literal; only cmd.exe runs.
-		g.spawn(h, winByName["cmd.exe"], "cmd.exe", winByName["cmd.exe"].exe,
-			[]string{"cmd.exe", "/c", "echo", "net user " + who + " /add", ">>", `C:\Temp\todo.txt`}, h.roots[1], nil)
+		g.spawn(h, winByName["cmd.exe"], nil, "cmd.exe", winByName["cmd.exe"].exe,
+			[]string{"cmd.exe", "/c", "echo", "net user " + who + " /add", ">>", `C:\Temp\todo.txt`}, g.explorer(h), nil)
 		return
 	default:
 		args = []string{"net", "view", `\\fs01`, "/all"}
@@ -548,11 +639,11 @@ func (g *gen) netDecoy(h *host) {
 		name, exe = "NET.EXE", `C:\WINDOWS\system32\NET.EXE`
 	}
 	parent := g.parentFor(h, nil)
-	net := g.spawn(h, winByName["net.exe"], name, exe, args, parent, nil)
+	net := g.spawn(h, winByName["net.exe"], nil, name, exe, args, parent, nil)
 	if g.intn(2) == 0 {
 		g.ms += int64(g.intn(3))
 		a1 := append([]string{`C:\Windows\system32\net1.exe`}, args[1:]...)
-		g.spawn(h, winByName["net.exe"], "net1.exe", `C:\Windows\System32\net1.exe`, a1, net, &net.user)
+		g.spawn(h, winByName["net.exe"], nil, "net1.exe", `C:\Windows\System32\net1.exe`, a1, net, &net.user)
 	}
 }
 
@@ -571,7 +662,7 @@ func (g *gen) linuxDecoy(h *host) {
 		name, exe = "net.exe", "/opt/wine/bin/net.exe" // wine, on Linux
 		args = []string{"net.exe", "user", who, "/add"}
 	}
-	g.spawn(h, nil, name, exe, args, g.parentFor(h, nil), &h.users[len(h.users)-1])
+	g.spawn(h, nil, nil, name, exe, args, g.parentFor(h, nil), &h.users[len(h.users)-1])
 }
 
 // ---------------------------------------------------------------------------
@@ -689,9 +780,15 @@ func (g *gen) processEvent(h *host, p *proc, start bool) {
 			b = append(b, '0')
 		}
 	}
-	if h.windows && p.t != nil && p.t.signer != "" {
+	signer := ""
+	if p.t != nil {
+		signer = p.t.signer
+	} else if p.rt != nil {
+		signer = p.rt.signer
+	}
+	if h.windows && signer != "" {
 		b = append(b, `,"code_signature":{"subject_name":`...)
-		b = appendStr(b, p.t.signer)
+		b = appendStr(b, signer)
 		b = append(b, `,"trusted":true}`...)
 	}
 	b = append(b, '}')
@@ -730,6 +827,10 @@ var (
 )
 
 func (g *gen) network(h *host) {
+	if !g.noisy {
+		g.networkReal(h)
+		return
+	}
 	if len(h.running) == 0 {
 		g.startRandom(h)
 		return
@@ -801,6 +902,10 @@ var (
 )
 
 func (g *gen) file(h *host) {
+	if !g.noisy {
+		g.fileReal(h)
+		return
+	}
 	if len(h.running) == 0 {
 		g.startRandom(h)
 		return

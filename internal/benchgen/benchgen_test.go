@@ -44,13 +44,20 @@ func has(list []string, want ...string) bool {
 	return false
 }
 
-// TestGenerate checks a small data set with an evaluator independent of the
-// generator's bookkeeping: every line is a JSON object, timestamps never go
-// back, and the counts in Stats are what the queries would find.
+// TestGenerate checks a small data set of each profile with an evaluator
+// independent of the generator's bookkeeping: every line is a JSON object,
+// timestamps never go back, and the counts in Stats are what the queries
+// would find.
 func TestGenerate(t *testing.T) {
+	for _, prof := range Profiles() {
+		t.Run(string(prof), func(t *testing.T) { testGenerate(t, prof) })
+	}
+}
+
+func testGenerate(t *testing.T, prof Profile) {
 	var buf bytes.Buffer
 	const target = 16 << 20
-	st, err := Generate(&buf, target, 7)
+	st, err := GenerateProfile(&buf, target, 7, prof)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +96,7 @@ func TestGenerate(t *testing.T) {
 			t.Fatalf("line %d: @timestamp %s goes back (previous %s)", lines, ts, lastTs)
 		}
 		lastTs = ts
-		if len(e.Event.Category) != 1 || len(e.Event.Type) != 1 || e.Process.EntityID == "" {
+		if len(e.Event.Category) != 1 || len(e.Event.Type) != 1 || e.Process.EntityID == "" || e.Process.Name == "" {
 			t.Fatalf("line %d: want one category, one type and a process: %s", lines, line)
 		}
 		cat := e.Event.Category[0]
@@ -152,18 +159,52 @@ func TestGenerate(t *testing.T) {
 	if minLen < 500 || maxLen > 4000 {
 		t.Errorf("line lengths %d-%d", minLen, maxLen)
 	}
+	if avg := st.Bytes / st.Lines; avg < 1000 || avg > 1500 {
+		t.Errorf("average line %d bytes, want about 1.2 KB", avg)
+	}
+	for cat, want := range map[string]float64{"process": 0.78, "network": 0.16, "file": 0.06} {
+		if r := float64(cats[cat]) / float64(lines); r < want-0.03 || r > want+0.03 {
+			t.Errorf("%s events are %.3f of the lines, want about %.2f", cat, r, want)
+		}
+	}
+}
+
+func TestParseProfile(t *testing.T) {
+	for in, want := range map[string]Profile{"": Realistic, "realistic": Realistic, "noisy": Noisy} {
+		if got, err := ParseProfile(in); err != nil || got != want {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseProfile("quiet"); err == nil {
+		t.Error("ParseProfile accepted an unknown profile")
+	}
+	if _, err := GenerateProfile(io.Discard, 1<<10, 1, "quiet"); err == nil {
+		t.Error("GenerateProfile accepted an unknown profile")
+	}
 }
 
 func TestGenerateDeterministic(t *testing.T) {
-	var a, b, c bytes.Buffer
-	sa, _ := Generate(&a, 1<<20, 42)
-	sb, _ := Generate(&b, 1<<20, 42)
-	Generate(&c, 1<<20, 43)
-	if !bytes.Equal(a.Bytes(), b.Bytes()) || sa != sb {
-		t.Fatal("same seed, different output")
+	var outs [][]byte
+	for _, prof := range Profiles() {
+		var a, b, c bytes.Buffer
+		sa, _ := GenerateProfile(&a, 1<<20, 42, prof)
+		sb, _ := GenerateProfile(&b, 1<<20, 42, prof)
+		GenerateProfile(&c, 1<<20, 43, prof)
+		if !bytes.Equal(a.Bytes(), b.Bytes()) || sa != sb {
+			t.Fatalf("%s: same seed, different output", prof)
+		}
+		if bytes.Equal(a.Bytes()[:4096], c.Bytes()[:4096]) {
+			t.Fatalf("%s: different seeds, same output", prof)
+		}
+		outs = append(outs, a.Bytes())
 	}
-	if bytes.Equal(a.Bytes()[:4096], c.Bytes()[:4096]) {
-		t.Fatal("different seeds, same output")
+	if bytes.Equal(outs[0][:4096], outs[1][:4096]) {
+		t.Fatal("the profiles write the same events")
+	}
+	var d bytes.Buffer
+	Generate(&d, 1<<20, 42)
+	if !bytes.Equal(d.Bytes(), outs[0]) {
+		t.Fatal("Generate is not the realistic profile")
 	}
 }
 
@@ -183,11 +224,15 @@ func TestGenerateWriteError(t *testing.T) {
 }
 
 func BenchmarkGenerate(b *testing.B) {
-	const n = 16 << 20
-	b.SetBytes(n)
-	for b.Loop() {
-		if _, err := Generate(io.Discard, n, 1); err != nil {
-			b.Fatal(err)
-		}
+	for _, prof := range Profiles() {
+		b.Run(string(prof), func(b *testing.B) {
+			const n = 16 << 20
+			b.SetBytes(n)
+			for b.Loop() {
+				if _, err := GenerateProfile(io.Discard, n, 1, prof); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
