@@ -34,6 +34,7 @@ type Parallel struct {
 	lines, skipped, malformed int64
 	cnt                       []int32 // the collector's per-item counters
 	finished                  bool
+	stopped                   bool
 }
 
 // pbatch is a run of lines offered to every worker.
@@ -46,6 +47,13 @@ type pbatch struct {
 	errs   [][]error // per worker, per item: the line's parse error
 	skips  [][]int32 // per worker, the items none of its rules could match
 	done   sync.WaitGroup
+	// advance, when set, is offered to every engine after the items
+	// (Engine.Advance); its alerts sort after the items'.
+	advance    time.Time
+	hasAdvance bool
+	// synced, when set, marks a barrier (no items, no workers): the
+	// collector signals it once everything before it has been emitted.
+	synced chan struct{}
 }
 
 type pitem struct {
@@ -70,6 +78,12 @@ const (
 // and starts their engines. opts.Emit receives every alert, on one
 // goroutine; onError receives malformed lines (file, line, position).
 func NewParallel(rules []*rule.Rule, workers int, opts Options, onError func(file string, line []byte, src eql.Source, err error)) (*Parallel, []error) {
+	return NewParallelWith(rules, workers, CompileOptions{}, opts, onError)
+}
+
+// NewParallelWith is NewParallel with compile options (exception lists).
+// Compile errors come in the rules' order.
+func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts Options, onError func(file string, line []byte, src eql.Source, err error)) (*Parallel, []error) {
 	workers = max(workers, 1)
 	var eqlRules []*rule.Rule
 	var others []*rule.Rule
@@ -95,7 +109,7 @@ func NewParallel(rules []*rule.Rule, workers int, opts Options, onError func(fil
 		for i := w; i < len(eqlRules); i += workers {
 			part = append(part, eqlRules[i])
 		}
-		rs, cerrs := Compile(part)
+		rs, cerrs := CompileWith(part, copts)
 		errs = append(errs, cerrs...)
 		wo := opts
 		// Workers always stream (their Emit is replaced in worker), and
@@ -106,6 +120,10 @@ func NewParallel(rules []*rule.Rule, workers int, opts Options, onError func(fil
 	for i, r := range eqlRules {
 		p.global[r] = i
 	}
+	// Each worker reports its own rules' errors: restore the input order.
+	slices.SortStableFunc(errs, func(x, y error) int {
+		return cmp.Compare(p.errPos(x, len(eqlRules)), p.errPos(y, len(eqlRules)))
+	})
 	for w, e := range p.engines {
 		ch := make(chan *pbatch, inFlight)
 		p.work = append(p.work, ch)
@@ -114,6 +132,17 @@ func NewParallel(rules []*rule.Rule, workers int, opts Options, onError func(fil
 	}
 	go p.collect()
 	return p, errs
+}
+
+// errPos is the input position of the rule an error names (n: none).
+func (p *Parallel) errPos(err error, n int) int {
+	var ce *CompileError
+	if errors.As(err, &ce) {
+		if i, ok := p.global[ce.Rule]; ok {
+			return i
+		}
+	}
+	return n
 }
 
 // Rules returns the compiled rules of every worker.
@@ -130,16 +159,7 @@ func (p *Parallel) Skipped() map[string]int { return p.engines[0].rs.Skipped() }
 
 // Offer queues one line; file names it in errors. The line is copied.
 func (p *Parallel) Offer(file string, line []byte, src eql.Source) {
-	b := p.cur
-	if b == nil {
-		select {
-		case b = <-p.free:
-		default:
-			n := len(p.engines)
-			b = &pbatch{alerts: make([][]keyedAlert, n), errs: make([][]error, n), skips: make([][]int32, n)}
-		}
-		p.cur = b
-	}
+	b := p.batch()
 	off := len(b.buf)
 	b.buf = append(b.buf, line...)
 	b.items = append(b.items, pitem{file: file, off: off, end: len(b.buf), src: src})
@@ -181,6 +201,10 @@ func (p *Parallel) worker(w int, e *Engine, ch chan *pbatch) {
 			}
 		}
 		b.errs[w] = errs
+		if b.hasAdvance {
+			item = len(b.items)
+			e.Advance(b.advance)
+		}
 		b.done.Done()
 	}
 }
@@ -188,6 +212,10 @@ func (p *Parallel) worker(w int, e *Engine, ch chan *pbatch) {
 func (p *Parallel) collect() {
 	defer close(p.cdone)
 	for b := range p.ordered {
+		if b.synced != nil {
+			close(b.synced)
+			continue
+		}
 		b.done.Wait()
 		for i := range b.items {
 			var err error
@@ -232,7 +260,7 @@ func (p *Parallel) collect() {
 			}
 			all[i] = keyedAlert{}
 		}
-		b.buf, b.items = b.buf[:0], b.items[:0]
+		b.buf, b.items, b.hasAdvance = b.buf[:0], b.items[:0], false
 		select {
 		case p.free <- b:
 		default:
@@ -240,11 +268,73 @@ func (p *Parallel) collect() {
 	}
 }
 
+// batch returns the batch being filled, starting one if needed.
+func (p *Parallel) batch() *pbatch {
+	if p.stopped || p.finished {
+		panic("detect: Parallel used after Finish or Stop")
+	}
+	if p.cur == nil {
+		select {
+		case p.cur = <-p.free:
+		default:
+			n := len(p.engines)
+			p.cur = &pbatch{alerts: make([][]keyedAlert, n), errs: make([][]error, n), skips: make([][]int32, n)}
+		}
+	}
+	return p.cur
+}
+
+// Sync is a barrier for streaming use (vigil serve): it returns once the
+// alerts of every line offered so far have been emitted and their
+// malformed lines reported, in the order one Engine would have emitted
+// them. Afterwards, until the next Offer, Stats is exact and safe to read.
+func (p *Parallel) Sync() {
+	p.submit()
+	if p.finished || p.stopped {
+		return
+	}
+	done := make(chan struct{})
+	p.ordered <- &pbatch{synced: done}
+	<-done
+}
+
+// Advance tells every engine that time has reached t (Engine.Advance)
+// after the lines offered so far, and waits until the alerts this
+// releases (and those of the lines before) have been emitted: in one
+// Engine's order, after the lines' alerts, by rule.
+func (p *Parallel) Advance(t time.Time) {
+	b := p.batch()
+	b.advance, b.hasAdvance = t, true
+	p.Sync()
+}
+
+// Stop ends the workers without Finish: alerts the engines still hold
+// (sequences waiting for their reorder window, rules that need the end of
+// the input) are dropped, as when a streaming Engine is replaced. Call
+// Sync first to emit those of the lines already offered. Offer, Sync and
+// Advance must not be called afterwards; Stop may be called again.
+func (p *Parallel) Stop() {
+	if p.stopped || p.finished {
+		return
+	}
+	p.Sync()
+	p.stopped = true
+	for _, ch := range p.work {
+		close(ch)
+	}
+	p.wg.Wait()
+	close(p.ordered)
+	<-p.cdone
+}
+
 // Finish ends the input: it waits for the workers, then emits the alerts
 // the engines hold until the end, merged in Finish's order.
 func (p *Parallel) Finish() error {
 	if p.finished {
 		return errors.New("detect: Finish called twice")
+	}
+	if p.stopped {
+		return errors.New("detect: Finish after Stop")
 	}
 	p.finished = true
 	p.submit()
@@ -306,7 +396,10 @@ func (p *Parallel) Finish() error {
 	return errors.Join(errs...)
 }
 
-// Stats sums the engines' counters; call it after Finish.
+// Stats sums the engines' counters; call it after Finish, or after Sync
+// (or Advance) before the next Offer. Parsed, NoIndex and OutOfTime are
+// the largest of any engine's (each engine parses only the lines its own
+// rules may match); the others are exact.
 func (p *Parallel) Stats() Stats {
 	s := Stats{Lines: p.lines, Skipped: p.skipped, Malformed: p.malformed,
 		AlertsByRule: map[string]int{}, AlertsBySeverity: map[string]int{}}
@@ -316,6 +409,7 @@ func (p *Parallel) Stats() Stats {
 		s.NoIndex = max(s.NoIndex, es.NoIndex)
 		s.OutOfTime = max(s.OutOfTime, es.OutOfTime)
 		s.Evaluations += es.Evaluations
+		s.Excepted += es.Excepted
 		s.Late += es.Late
 		s.NoTimestamp += es.NoTimestamp
 		s.Alerts += es.Alerts

@@ -1,15 +1,21 @@
 package schedule
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/eql"
+	"github.com/vigilsec/vigil/internal/benchgen"
 	"github.com/vigilsec/vigil/rule"
 	"github.com/vigilsec/vigil/store/alerts"
+	"github.com/vigilsec/vigil/store/eventlog"
 )
 
 // benchEvents: process events that pass the rule's dispatch (same
@@ -89,4 +95,92 @@ func BenchmarkAlerts(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "alerts/s")
 		})
 	}
+}
+
+// consumerBench is the log consumer's input: every EQL rule of the
+// prebuilt corpus (../shared; the benchmark skips without it) and
+// generated endpoint events (internal/benchgen) as the ingest server
+// stores them (_index and _id first), up to 1,000 to a log record.
+var consumerBench struct {
+	once    sync.Once
+	rules   []*rule.Rule
+	lines   [][]byte
+	records []eventlog.Record
+	err     error
+}
+
+func consumerSetup(b *testing.B) {
+	b.Helper()
+	shared := filepath.Join("..", "..", "shared", "rules", "detection-rules")
+	if _, err := os.Stat(shared); err != nil {
+		b.Skipf("prebuilt rules absent (%s): %v", shared, err)
+	}
+	c := &consumerBench
+	c.once.Do(func() {
+		res, err := rule.Load([]string{filepath.Join(shared, "rules"), filepath.Join(shared, "rules_building_block")}, rule.LoadOptions{})
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.rules = res.Rules
+		var buf bytes.Buffer
+		if _, err := benchgen.Generate(&buf, 16<<20, 1); err != nil {
+			c.err = err
+			return
+		}
+		var rec []byte
+		for i, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+			line := fmt.Appendf(nil, `{"_index":"logs-endpoint.events.process-default","_id":"g%d",%s`, i, l[1:])
+			c.lines = append(c.lines, line)
+			rec = append(append(rec, line...), '\n')
+			if (i+1)%1000 == 0 {
+				c.records = append(c.records, eventlog.Record{Seq: uint64(len(c.records) + 1), Data: rec})
+				rec = nil
+			}
+		}
+	})
+	if c.err != nil {
+		b.Fatal(c.err)
+	}
+}
+
+// BenchmarkConsumer compares the log consumer (HandleLog: split, feed,
+// store, save state) with the bare engine over the same events (the
+// baseline, same run): events/s of each. One op is one record of 1,000
+// events.
+//
+//	go test ./schedule -run '^$' -bench Consumer -benchtime 100x
+func BenchmarkConsumer(b *testing.B) {
+	consumerSetup(b)
+	c := &consumerBench
+	b.Run("engine", func(b *testing.B) {
+		rs, _ := detect.Compile(c.rules)
+		e := rs.NewEngine(detect.Options{Emit: func(*detect.Alert) {}})
+		n := 0
+		for i := 0; b.Loop(); i++ {
+			for range 1000 {
+				e.Offer(c.lines[n%len(c.lines)], eql.Source{Line: n})
+				n++
+			}
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("handlelog", func(b *testing.B) {
+		st, err := alerts.OpenDir(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		s, _ := New(c.rules, Options{Store: st})
+		n := 0
+		for i := 0; b.Loop(); i++ {
+			r := c.records[i%len(c.records)]
+			r.Seq = uint64(i + 1)
+			if err := s.HandleLog(context.Background(), []eventlog.Record{r}); err != nil {
+				b.Fatal(err)
+			}
+			n += 1000
+		}
+		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	})
 }

@@ -42,7 +42,7 @@ func TestEventLog(t *testing.T) {
 			t.Fatal(r.Err)
 		}
 	}
-	s, errs := New(nil, Options{Clock: clk, Store: store, Events: &LogSource{Log: lg}})
+	s, errs := New(nil, Options{Clock: clk, Store: store, Events: &LogSource{Log: lg}, Workers: testWorkers})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -79,6 +79,10 @@ type Options struct {
 	// MaxSignalsCap is xpack.alerting.rules.run.alerts.max (default 1000).
 	MaxSignalsCap int
 	Exceptions    *detect.ExceptionLists
+	// Workers evaluate the events (detect.Parallel: the rules dealt
+	// round-robin, one engine per worker, alerts in one engine's order);
+	// <= 1: one engine on the feeding goroutine.
+	Workers int
 }
 
 // Status of an execution, as Kibana's execution log shows it.
@@ -164,13 +168,15 @@ type Scheduler struct {
 	mu      sync.Mutex
 	opts    Options
 	rules   []*rule.Rule
-	rs      *detect.RuleSet
-	eng     *detect.Engine
+	det     detector // nil once closed
 	execs   map[string]*executor
-	emitted []*detect.Alert
+	emitted []*detect.Alert // by det, dispatched after each sync
 	buf     []byte
 	fed     int64
 	feedErr int64
+	// Malformed events since the caller last took them (takeBad).
+	badN     int
+	badFirst error
 	// pending are alert groups decided (counted, budgeted) but not yet
 	// stored: commit stores them in one transaction.
 	pending []pendingGroup
@@ -241,25 +247,26 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 		specs[r.RuleID] = sp
 		run = append(run, r)
 	}
-	rs, cerrs := detect.CompileWith(run, detect.CompileOptions{Exceptions: s.opts.Exceptions})
-	errs = append(errs, cerrs...)
-	s.rules = append([]*rule.Rule(nil), rules...)
-	s.rs = rs
-	s.eng = rs.NewEngine(detect.Options{
+	if s.det != nil {
+		s.det.stop() // synced by the last call: nothing is in flight
+	}
+	det, cerrs := newDetector(run, s.opts.Workers, detect.CompileOptions{Exceptions: s.opts.Exceptions}, detect.Options{
 		DefaultIndex: s.opts.DefaultIndex,
 		SpaceID:      s.opts.SpaceID,
 		Now:          s.opts.Clock.Now(),
-		Emit:         func(a *detect.Alert) { s.emitted = append(s.emitted, a) },
 		ReorderWindowFor: func(r *rule.Rule) time.Duration {
 			return specs[r.RuleID].ExtraLookBack()
 		},
-	})
+	}, func(a *detect.Alert) { s.emitted = append(s.emitted, a) }, s.noteBad)
+	errs = append(errs, cerrs...)
+	s.rules = append([]*rule.Rule(nil), rules...)
+	s.det = det
 	old := s.execs
 	running := s.started
 	s.started = true
 	s.execs = map[string]*executor{}
 	now := s.opts.Clock.Now()
-	for _, r := range rs.Rules() {
+	for _, r := range det.rules() {
 		if x := old[r.RuleID]; x != nil {
 			if err := x.configure(r, specs[r.RuleID]); err != nil {
 				errs = append(errs, err)
@@ -292,8 +299,14 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 func (s *Scheduler) Feed(ev Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.feed(ev)
+	if s.det == nil {
+		return errClosed
+	}
+	s.feed(ev)
+	s.det.sync()
+	s.dispatch()
 	s.commit(context.Background())
+	_, err := s.takeBad()
 	return err
 }
 
@@ -303,21 +316,39 @@ func (s *Scheduler) Feed(ev Event) error {
 func (s *Scheduler) FeedBatch(ctx context.Context, evs []Event) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bad := 0
-	var first error
-	for _, ev := range evs {
-		if err := s.feed(ev); err != nil {
-			if bad == 0 {
-				first = err
-			}
-			bad++
-		}
+	if s.det == nil {
+		return len(evs), errClosed
 	}
+	for _, ev := range evs {
+		s.feed(ev)
+	}
+	// Every alert of the batch is known after the barrier: they are
+	// routed (in one engine's order) and stored in one transaction.
+	s.det.sync()
+	s.dispatch()
 	s.commit(ctx)
-	return bad, first
+	return s.takeBad()
 }
 
-func (s *Scheduler) feed(ev Event) error {
+// noteBad counts a malformed event (the detector calls it in event
+// order, before its sync returns).
+func (s *Scheduler) noteBad(err error) {
+	s.feedErr++
+	if s.badN == 0 {
+		s.badFirst = err
+	}
+	s.badN++
+}
+
+// takeBad returns and resets the malformed events noted since the last
+// call.
+func (s *Scheduler) takeBad() (int, error) {
+	n, err := s.badN, s.badFirst
+	s.badN, s.badFirst = 0, nil
+	return n, err
+}
+
+func (s *Scheduler) feed(ev Event) {
 	s.fed++
 	line := bytes.TrimSpace(ev.Line)
 	if ev.Index != "" && len(line) > 1 && line[0] == '{' && !bytes.Contains(line, []byte(`"_index"`)) {
@@ -332,12 +363,7 @@ func (s *Scheduler) feed(ev Event) error {
 		s.buf = append(s.buf, rest...)
 		line = s.buf
 	}
-	err := s.eng.Offer(line, eql.Source{ID: ev.ID, Line: int(s.fed)})
-	if err != nil {
-		s.feedErr++
-	}
-	s.dispatch()
-	return err
+	s.det.offer(line, eql.Source{ID: ev.ID, Line: int(s.fed)})
 }
 
 // dispatch routes the alerts the engine emitted, grouped, to executors.
@@ -368,10 +394,13 @@ func (s *Scheduler) dispatch() {
 func (s *Scheduler) Tick(ctx context.Context) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.det == nil {
+		return nil
+	}
 	now := s.opts.Clock.Now()
 	// A sequence completed by the last events before a quiet spell is
 	// released once its reorder allowance has passed on the clock.
-	s.eng.Advance(now)
+	s.det.advance(now)
 	s.dispatch()
 	s.commit(ctx)
 	var out []Record
@@ -423,10 +452,15 @@ func (s *Scheduler) Loop(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// Close saves every rule's state.
+// Close stops the detector and saves every rule's state. The scheduler
+// evaluates no event afterwards (Feed and FeedBatch fail).
 func (s *Scheduler) Close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.det != nil {
+		s.det.stop()
+		s.det = nil
+	}
 	var errs []error
 	for _, x := range s.execs {
 		x.st.Scanned = s.fed - x.scannedBase
@@ -483,7 +517,11 @@ type Stats struct {
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Fed: s.fed, Malformed: s.feedErr, Engine: s.eng.Stats()}
+	st := Stats{Fed: s.fed, Malformed: s.feedErr}
+	if s.det != nil {
+		st.Engine = s.det.stats()
+	}
+	return st
 }
 
 // executor is one rule's schedule state.

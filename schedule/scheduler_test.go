@@ -26,6 +26,9 @@ func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
+// testWorkers is Options.Workers for the harness (TestSchedulerWithWorkers).
+var testWorkers int
+
 func eventRule(maxSignals int) *rule.Rule {
 	return &rule.Rule{
 		RuleID: "r-event", Name: "Evil process", Version: 1, Type: "eql", Severity: "high", RiskScore: 73,
@@ -91,7 +94,8 @@ func newHarness(t *testing.T, rules ...*rule.Rule) *harness {
 }
 
 func (h *harness) start(rules ...*rule.Rule) {
-	s, errs := New(rules, Options{Clock: h.clock, Store: h.store, Events: h.log, Notify: func(n Notification) { h.notes = append(h.notes, n) }})
+	s, errs := New(rules, Options{Clock: h.clock, Store: h.store, Events: h.log, Workers: testWorkers,
+		Notify: func(n Notification) { h.notes = append(h.notes, n) }})
 	if len(errs) > 0 {
 		h.t.Fatal(errs)
 	}

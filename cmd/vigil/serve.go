@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +48,7 @@ type serveFlags struct {
 	logLevel       string
 	shutdownTimout time.Duration
 	tick           time.Duration
+	detectWorkers  int
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -126,6 +128,7 @@ SIGTERM drains the requests in flight and stops.`,
 	fl.BoolVar(&f.fsync, "fsync", false, "embedded log: fsync every write before acknowledging (survives power loss, slower)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.IntVar(&f.detectWorkers, "detect-workers", runtime.GOMAXPROCS(0), "goroutines evaluating the rules (each runs a share of them over every event; alerts are the same for any number)")
 	fl.DurationVar(&f.tick, "tick", time.Second, "how often due rule executions are checked (each rule runs every its interval)")
 	fl.DurationVar(&f.shutdownTimout, "shutdown-timeout", 30*time.Second, "how long to drain requests in flight on SIGINT/SIGTERM")
 	return c
@@ -249,7 +252,7 @@ func runServe(e *env, f *serveFlags) error {
 		}
 		var warns []error
 		svc, warns, err = api.Start(ctx, api.ServiceConfig{DataDir: f.data, Rules: rules, Log: lg, Publish: true,
-			Tick: f.tick, Logger: logger})
+			Tick: f.tick, Logger: logger, DetectWorkers: f.detectWorkers})
 		if err != nil {
 			return &exitError{code: exitInput, msg: fmt.Sprintf("serve: %v", err)}
 		}

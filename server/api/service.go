@@ -33,6 +33,9 @@ type ServiceConfig struct {
 	MaxSignalsCap int
 	Exceptions    *detect.ExceptionLists
 	Clock         schedule.Clock // default: the system clock
+	// DetectWorkers evaluate the events (schedule.Options.Workers); <= 1:
+	// one engine on the consumer's goroutine.
+	DetectWorkers int
 	// Tick is how often due executions are checked (default 1s).
 	Tick   time.Duration
 	Logger *slog.Logger
@@ -84,6 +87,7 @@ func Start(ctx context.Context, cfg ServiceConfig) (*Service, []error, error) {
 	opts := schedule.Options{
 		Clock: cfg.Clock, Store: st, Notify: svc.Notifier.Notify,
 		DefaultIndex: cfg.DefaultIndex, MaxSignalsCap: cfg.MaxSignalsCap, Exceptions: cfg.Exceptions,
+		Workers: cfg.DetectWorkers,
 	}
 	if cfg.Log != nil {
 		opts.Events = &schedule.LogSource{Log: cfg.Log}
