@@ -18,16 +18,22 @@
 #   BENCH_BYTES  size of the generated file in bytes (default 1073741824)
 #   BENCH_DIR    where the file, binaries and outputs go (default /tmp/vigil-bench)
 #   BENCH_SEED   generator seed (default 1)
+#   BENCH_PROFILE generator profile: realistic (default; benign background,
+#                the prebuilt rules alert on a few hundred events per million)
+#                or noisy (the first generator's background: ~11% of events
+#                alert with the prebuilt rules)
 #   BENCH_CPU    the core to pin to (default 0)
 #   BENCH_RUNS   runs per query, the fastest is reported (default 1)
 #
-# The file is kept and reused while BENCH_BYTES and BENCH_SEED are the same.
+# The file is kept and reused while BENCH_BYTES, BENCH_SEED and BENCH_PROFILE
+# are the same (they are in its name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BENCH_BYTES=${BENCH_BYTES:-1073741824}
 BENCH_DIR=${BENCH_DIR:-/tmp/vigil-bench}
 BENCH_SEED=${BENCH_SEED:-1}
+BENCH_PROFILE=${BENCH_PROFILE:-realistic}
 BENCH_CPU=${BENCH_CPU:-0}
 BENCH_RUNS=${BENCH_RUNS:-1}
 
@@ -37,6 +43,7 @@ die() {
 }
 
 [[ $BENCH_BYTES =~ ^[0-9]+$ && $BENCH_BYTES -gt 0 ]] || die "BENCH_BYTES=$BENCH_BYTES: want a byte count"
+[[ $BENCH_PROFILE =~ ^(realistic|noisy)$ ]] || die "BENCH_PROFILE=$BENCH_PROFILE: want realistic or noisy"
 [[ $BENCH_RUNS =~ ^[0-9]+$ && $BENCH_RUNS -gt 0 ]] || die "BENCH_RUNS=$BENCH_RUNS: want a count"
 command -v go >/dev/null || die "go is not on PATH"
 mkdir -p "$BENCH_DIR/bin"
@@ -50,13 +57,13 @@ if ! go build -o "$vigil" ./cmd/vigil 2>"$BENCH_DIR/build.log"; then
 use 'go test ./eql -run ^\$ -bench .' for the engine benchmarks meanwhile)"
 fi
 
-# Data set, generated once per size and seed.
-data=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED.ndjson
+# Data set, generated once per size, seed and profile.
+data=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED-$BENCH_PROFILE.ndjson
 stats=$data.stats
 if [[ ! -s $data || ! -s $stats ]]; then
 	echo "bench-eql: generating $data ($BENCH_BYTES bytes)..." >&2
 	rm -f "$stats"
-	"$gen" -bytes "$BENCH_BYTES" -seed "$BENCH_SEED" -o "$data" 2>"$stats.tmp" || {
+	"$gen" -profile "$BENCH_PROFILE" -bytes "$BENCH_BYTES" -seed "$BENCH_SEED" -o "$data" 2>"$stats.tmp" || {
 		cat "$stats.tmp" >&2
 		die "generation failed"
 	}

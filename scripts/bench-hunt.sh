@@ -13,7 +13,9 @@
 # and prints a markdown table: seconds, MB/s, ratio to (a), user CPU
 # seconds, max RSS, alerts. Alert output goes to /dev/null as NDJSON.
 #
-# Environment: BENCH_BYTES, BENCH_DIR, BENCH_SEED as in bench-eql.sh;
+# Environment: BENCH_BYTES, BENCH_DIR, BENCH_SEED, BENCH_PROFILE as in
+# bench-eql.sh (BENCH_PROFILE=noisy: ~11% of events alert, realistic: a few
+# hundred per million);
 # BENCH_SCALE (default 4; 0 skips (d)); RULES (default
 # ../shared/rules/detection-rules).
 set -euo pipefail
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/.."
 BENCH_BYTES=${BENCH_BYTES:-1073741824}
 BENCH_DIR=${BENCH_DIR:-/tmp/vigil-bench}
 BENCH_SEED=${BENCH_SEED:-1}
+BENCH_PROFILE=${BENCH_PROFILE:-realistic}
 BENCH_SCALE=${BENCH_SCALE:-4}
 RULES=${RULES:-../shared/rules/detection-rules}
 
@@ -29,6 +32,7 @@ die() {
 	echo "bench-hunt: $*" >&2
 	exit 1
 }
+[[ $BENCH_PROFILE =~ ^(realistic|noisy)$ ]] || die "BENCH_PROFILE=$BENCH_PROFILE: want realistic or noisy"
 [[ -d $RULES/rules ]] || die "no detection-rules corpus at $RULES (set RULES)"
 [[ -x /usr/bin/time ]] && /usr/bin/time -v true 2>/dev/null || die "needs GNU time (/usr/bin/time -v)"
 mkdir -p "$BENCH_DIR/bin"
@@ -37,17 +41,17 @@ vigil=$BENCH_DIR/bin/vigil
 go build -o "$gen" ./internal/benchgen/cmd/vigil-benchgen
 go build -o "$vigil" ./cmd/vigil
 
-data=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED.ndjson
+data=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED-$BENCH_PROFILE.ndjson
 if [[ ! -s $data ]]; then
 	echo "bench-hunt: generating $data..." >&2
-	"$gen" -bytes "$BENCH_BYTES" -seed "$BENCH_SEED" -o "$data" 2>/dev/null
+	"$gen" -profile "$BENCH_PROFILE" -bytes "$BENCH_BYTES" -seed "$BENCH_SEED" -o "$data" 2>/dev/null
 fi
 big=""
 if ((BENCH_SCALE > 0)); then
-	big=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED-x$BENCH_SCALE.ndjson
+	big=$BENCH_DIR/events-$BENCH_BYTES-seed$BENCH_SEED-$BENCH_PROFILE-x$BENCH_SCALE.ndjson
 	if [[ ! -s $big ]]; then
 		echo "bench-hunt: generating $big..." >&2
-		"$gen" -bytes $((BENCH_BYTES * BENCH_SCALE)) -seed "$BENCH_SEED" -o "$big" 2>/dev/null
+		"$gen" -profile "$BENCH_PROFILE" -bytes $((BENCH_BYTES * BENCH_SCALE)) -seed "$BENCH_SEED" -o "$big" 2>/dev/null
 	fi
 fi
 cores=$(nproc)
