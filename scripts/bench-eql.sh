@@ -19,7 +19,8 @@
 #   BENCH_DIR    where the file, binaries and outputs go (default /tmp/vigil-bench)
 #   BENCH_SEED   generator seed (default 1)
 #   BENCH_PROFILE generator profile: realistic (default; benign background,
-#                the prebuilt rules alert on a few hundred events per million)
+#                the prebuilt rules alert on ~0.3% of events, nearly all
+#                of them the seed matches and decoys)
 #                or noisy (the first generator's background: ~11% of events
 #                alert with the prebuilt rules)
 #   BENCH_CPU    the core to pin to (default 0)

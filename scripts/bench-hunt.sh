@@ -14,8 +14,8 @@
 # seconds, max RSS, alerts. Alert output goes to /dev/null as NDJSON.
 #
 # Environment: BENCH_BYTES, BENCH_DIR, BENCH_SEED, BENCH_PROFILE as in
-# bench-eql.sh (BENCH_PROFILE=noisy: ~11% of events alert, realistic: a few
-# hundred per million);
+# bench-eql.sh (BENCH_PROFILE=noisy: ~11% of events alert, realistic: ~0.3%,
+# nearly all of them the seed matches and decoys);
 # BENCH_SCALE (default 4; 0 skips (d)); RULES (default
 # ../shared/rules/detection-rules).
 set -euo pipefail
