@@ -83,6 +83,7 @@ type mapper struct {
 	// dropDash: event_data drops "-" and zero-GUID values too (Sysmon, 4688).
 	dropDash bool
 	hk, hv   []string // parsed hashes
+	args     []string // split command line (argv)
 }
 
 func (m *mapper) reset() {

@@ -1,9 +1,11 @@
 package winlog
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -326,14 +328,8 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 			if len(b) > open {
 				b = append(b, ',')
 			}
-			if plainASCII(cn.key) {
-				b = append(b, '"')
-				b = append(b, cn.key...)
-				b = append(b, '"', ':')
-			} else {
-				b = event.AppendJSONString(b, cn.key)
-				b = append(b, ':')
-			}
+			b = appendStr(b, cn.key)
+			b = append(b, ':')
 			switch cn.kind {
 			case kString: // the common leaf, without the call
 				b = appendStr(b, cn.s)
@@ -353,67 +349,88 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 }
 
 // appendStr writes s as a JSON string, byte for byte as
-// event.AppendJSONString does. Most values are ASCII whose only escapes are
-// the backslashes of Windows paths: those are handled here, eight bytes at
-// a time where nothing needs escaping; from the first control character or
-// non-ASCII byte on, the rest goes through event.AppendJSONString (which
-// also checks UTF-8).
+// event.AppendJSONString does ('"', '\\' and control characters escaped,
+// invalid UTF-8 bytes written as \ufffd, everything else as is). Most
+// values are ASCII whose only escapes are the backslashes of Windows
+// paths: runs that need nothing are skipped eight bytes at a time, and the
+// first byte that needs attention in a word is found from its mask.
 func appendStr(b []byte, s string) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
+	start, i := 0, 0
+	for {
+		for i+8 <= len(s) {
+			if m := special8(s[i : i+8]); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
-			continue
+		}
+		for i < len(s) && !jsonSpecial[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
 		}
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', c)
-			i++
-			start = i
-		case c < 0x20 || c >= 0x80:
+		case c < 0x20:
 			b = append(b, s[start:i]...)
-			q := len(b)
-			b = event.AppendJSONString(b, s[i:]) // its opening quote is one too many
-			copy(b[q:], b[q+1:])
-			return b[:len(b)-1]
-		default:
-			i++
+			switch c {
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexLower[c>>4], hexLower[c&0xf])
+			}
+		default: // non-ASCII: kept when valid UTF-8
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
 		}
+		i++
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
-// plain8 reports whether the 8 bytes of s are all 0x20-0x7f and none is
-// '"' or '\\'.
-func plain8(s string) bool {
+const hexLower = "0123456789abcdef"
+
+// jsonSpecial marks the bytes appendStr must look at: control characters,
+// '"', '\\' and non-ASCII bytes.
+var jsonSpecial = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\'
+	}
+	return t
+}()
+
+// special8 has the high bit set in each of the 8 bytes of s (little-endian
+// order) that jsonSpecial marks. Bytes above the first marked one may be
+// marked wrongly (borrows), the first is exact: callers only use that one.
+func special8(s string) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	_ = s[7]
 	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	ctl := (x - lo*0x20) & ^x & hi // a byte < 0x20
+	ctl := (x - lo*0x20) &^ x // a byte < 0x20
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
-	return ctl|(x&hi)|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) == 0
-}
-
-// plainASCII reports whether s holds only bytes 0x20-0x7f other than '"'
-// and '\\' (JSON needs no escape and no UTF-8 check for them).
-func plainASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if !plain8(s[i : i+8]) {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
+	return (ctl | x | (q-lo)&^q | (bs-lo)&^bs) & hi
 }
 
 // appendISOMillis writes t (UTC) as 2006-01-02T15:04:05.000Z.
@@ -434,7 +451,7 @@ func appendISOMillis(b []byte, t time.Time) []byte {
 // appendUpperJSON writes s upper-cased (ASCII only: GUIDs and hex).
 func appendUpperJSON(b []byte, s string) []byte {
 	start := len(b)
-	b = event.AppendJSONString(b, s)
+	b = appendStr(b, s)
 	for i := start; i < len(b); i++ {
 		if c := b[i]; c >= 'a' && c <= 'z' {
 			b[i] = c - 'a' + 'A'

@@ -526,11 +526,12 @@ func (m *mapper) putPE(pe nodeID, f *sysmonFields) {
 // argv pushes CommandLineToArgv(cmd) onto arr and returns the number of
 // arguments.
 func (m *mapper) argv(arr nodeID, cmd string) int {
-	args := cmdline.WindowsArgv(cmd)
-	for _, a := range args {
+	// The arguments are substrings of cmd or built in the scratch arena.
+	m.args, m.scratch = cmdline.AppendWindowsArgv(m.args[:0], m.scratch, cmd)
+	for _, a := range m.args {
 		m.d.push(arr, a)
 	}
-	return len(args)
+	return len(m.args)
 }
 
 // dnsAnswers parses Sysmon's QueryResults ("type:  5 name;::ffff:1.2.3.4;")

@@ -3,6 +3,8 @@
 // depends on nothing, so normalisers need not import each other.
 package cmdline
 
+import "unsafe"
+
 // WindowsArgv splits a Windows command line as the Sysmon, SentinelOne and
 // CrowdStrike FDR ingest pipelines do: a port of Go's Windows
 // commandLineToArgv ("prior to 2008" rule for doubled quotes). Quotes are
@@ -16,10 +18,44 @@ func WindowsArgv(cmd string) []string {
 			continue
 		}
 		var arg []byte
-		arg, cmd = readNextArg(cmd)
+		arg, cmd = readNextArg(cmd, nil)
 		args = append(args, string(arg))
 	}
 	return args
+}
+
+// AppendWindowsArgv is WindowsArgv appending to args without allocating
+// per argument (for normalisers, which split a command line per event): an
+// argument that is a run of cmd as it stands (no quote in it, the common
+// case) is a substring of cmd; any other is built at the end of buf, which
+// is returned, and the string shares buf's memory. The caller must not
+// overwrite buf[len(buf):] of the returned buf while it uses such strings
+// (appending to it is fine: a reallocation leaves the old array as it is).
+func AppendWindowsArgv(args []string, buf []byte, cmd string) ([]string, []byte) {
+	for len(cmd) > 0 {
+		if cmd[0] == ' ' || cmd[0] == '\t' {
+			cmd = cmd[1:]
+			continue
+		}
+		i := 0
+		for i < len(cmd) && cmd[i] != ' ' && cmd[i] != '\t' && cmd[i] != '"' {
+			i++
+		}
+		if i == len(cmd) || cmd[i] != '"' {
+			// No quote: every backslash is literal, the argument is cmd[:i].
+			args = append(args, cmd[:i])
+			cmd = cmd[min(i+1, len(cmd)):]
+			continue
+		}
+		start := len(buf)
+		buf, cmd = readNextArg(cmd, buf)
+		var s string
+		if n := len(buf) - start; n > 0 {
+			s = unsafe.String(&buf[start], n)
+		}
+		args = append(args, s)
+	}
+	return args, buf
 }
 
 func appendBackslashes(b []byte, n int) []byte {
@@ -29,8 +65,9 @@ func appendBackslashes(b []byte, n int) []byte {
 	return b
 }
 
-func readNextArg(cmd string) (arg []byte, rest string) {
-	var b []byte
+// readNextArg appends the argument at the start of cmd to b and returns
+// b and what follows the argument.
+func readNextArg(cmd string, b []byte) (arg []byte, rest string) {
 	var inquote bool
 	var nslash int
 	for ; len(cmd) > 0; cmd = cmd[1:] {
