@@ -1,6 +1,7 @@
 package benchgen
 
 import (
+	"encoding/base64"
 	"strconv"
 	"strings"
 )
@@ -71,11 +72,12 @@ const (
 )
 
 var (
-	chromeFiles = []string{`C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\Cache\Cache_Data\f_%x`, `C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\History-journal`, `C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\Network\Cookies-journal`, `C:\Users\%u\Downloads\invoice-%x.pdf`, `C:\Users\%u\Downloads\Q4 budget.xlsx`}
-	edgeFiles   = []string{`C:\Users\%u\AppData\Local\Microsoft\Edge\User Data\Default\Cache\Cache_Data\f_%x`, `C:\Users\%u\AppData\Local\Microsoft\Edge\User Data\Default\Preferences`}
-	teamsFiles  = []string{`C:\Users\%u\AppData\Roaming\Microsoft\Teams\IndexedDB\https_teams.microsoft.com_0.indexeddb.leveldb\%x.log`, `C:\Users\%u\AppData\Roaming\Microsoft\Teams\logs.txt`, `C:\Users\%u\AppData\Roaming\Microsoft\Teams\Cache\data_1`}
-	officeFiles = []string{`C:\Users\%u\Documents\report.docx`, `C:\Users\%u\Documents\~$report.docx`, `C:\Users\%u\AppData\Local\Microsoft\Office\16.0\OfficeFileCache\%x.tmp`, `C:\Users\%u\AppData\Roaming\Microsoft\Office\Recent\report.docx.LNK`}
-	ps1Scripts  = []string{`C:\Scripts\inventory.ps1`, `C:\Program Files\Contoso\Agent\collect.ps1`, `C:\Windows\CCM\SystemTemp\%x.ps1`}
+	chromeFiles  = []string{`C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\Cache\Cache_Data\f_%x`, `C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\History-journal`, `C:\Users\%u\AppData\Local\Google\Chrome\User Data\Default\Network\Cookies-journal`, `C:\Users\%u\Downloads\invoice-%x.pdf`, `C:\Users\%u\Downloads\Q4 budget.xlsx`}
+	edgeFiles    = []string{`C:\Users\%u\AppData\Local\Microsoft\Edge\User Data\Default\Cache\Cache_Data\f_%x`, `C:\Users\%u\AppData\Local\Microsoft\Edge\User Data\Default\Preferences`}
+	teamsFiles   = []string{`C:\Users\%u\AppData\Roaming\Microsoft\Teams\IndexedDB\https_teams.microsoft.com_0.indexeddb.leveldb\%x.log`, `C:\Users\%u\AppData\Roaming\Microsoft\Teams\logs.txt`, `C:\Users\%u\AppData\Roaming\Microsoft\Teams\Cache\data_1`}
+	officeFiles  = []string{`C:\Users\%u\Documents\report.docx`, `C:\Users\%u\Documents\~$report.docx`, `C:\Users\%u\AppData\Local\Microsoft\Office\16.0\OfficeFileCache\%x.tmp`, `C:\Users\%u\AppData\Roaming\Microsoft\Office\Recent\report.docx.LNK`}
+	intranetURLs = []string{"https://intranet.corp.local/hr/", "https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q4.xlsx", "https://jira.corp.local/browse/OPS-1234", "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"}
+	ps1Scripts   = []string{`C:\Scripts\inventory.ps1`, `C:\Program Files\Contoso\Agent\collect.ps1`, `C:\Windows\CCM\SystemTemp\%x.ps1`}
 )
 
 // chromiumArgs: the child processes a Chromium browser starts. Renderers
@@ -92,7 +94,7 @@ func chromiumArgs(exe string) func(*gen, *host) []string {
 			return []string{exe, "--type=gpu-process", "--gpu-preferences=UAAAAAAAAADgAAAYAAAAAAAAAAAAAAAAAABgAAAAAAAwAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "--mojo-platform-channel-handle=" + h, trial, "/prefetch:2"}
 		default:
 			a := []string{exe, "--type=renderer", "--lang=en-US", "--device-scale-factor=1", "--num-raster-threads=4", "--renderer-client-id=" + strconv.Itoa(5+g.intn(300)), "--launch-time-ticks=" + strconv.Itoa(g.intn(1<<30)), "--mojo-platform-channel-handle=" + h, trial}
-			if g.intn(12) == 0 {
+			if g.intn(16) == 0 {
 				a = append(a, "--enable-features="+strings.Repeat("BackForwardCache,", 1+g.intn(8))+"NetworkServiceInProcess")
 			}
 			return append(a, "/prefetch:1")
@@ -104,6 +106,10 @@ func realWindows() ([]*rtmpl, int) {
 	ts := []*rtmpl{
 		// Browsers, Teams: their own children.
 		{name: "chrome.exe", exe: chromeExe, weight: 2200, from: "chrome", signer: "Google LLC", args: chromiumArgs(chromeExe), files: chromeFiles},
+		{name: "chrome.exe", exe: chromeExe, weight: 30, from: "explorer", signer: "Google LLC", ports: webOut, files: chromeFiles,
+			args: func(g *gen, _ *host) []string {
+				return []string{chromeExe, "--single-argument", g.pick(intranetURLs)}
+			}},
 		{name: "msedge.exe", exe: edgeExe, weight: 700, from: "msedge", signer: "Microsoft Corporation", args: chromiumArgs(edgeExe), files: edgeFiles},
 		{name: "Teams.exe", exe: teamsExe, weight: 350, from: "teams", signer: "Microsoft Corporation", ports: webOut, files: teamsFiles,
 			args: oneOf([]string{teamsExe, "--type=renderer", "--autoplay-policy=no-user-gesture-required", "--lang=en-US", "--mojo-platform-channel-handle=2384", "/prefetch:1"},
@@ -150,7 +156,8 @@ func realWindows() ([]*rtmpl, int) {
 		{name: "updater.exe", exe: `C:\Program Files (x86)\Google\GoogleUpdater\130.0.6723.59\updater.exe`, weight: 10, from: "svc-sched", as: "system", signer: "Google LLC", ports: webOut,
 			args: fixed(`"C:\Program Files (x86)\Google\GoogleUpdater\130.0.6723.59\updater.exe"`, "--wake", "--system")},
 		{name: "OneDriveStandaloneUpdater.exe", exe: `C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDriveStandaloneUpdater.exe`, weight: 10, from: "svc-sched", as: "user", signer: "Microsoft Corporation", ports: webOut,
-			args: fixed(`"C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDriveStandaloneUpdater.exe"`, "/reporting")},
+			files: []string{`C:\Users\%u\AppData\Local\Microsoft\OneDrive\Update\update.xml`, `C:\Users\%u\AppData\Local\Microsoft\OneDrive\Update\OneDriveSetup.exe`},
+			args:  fixed(`"C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDriveStandaloneUpdater.exe"`, "/reporting")},
 		{name: "cmd.exe", exe: `C:\Windows\System32\cmd.exe`, weight: 15, from: "svc-sched", as: "system", signer: msSigner,
 			args: fixed(`C:\Windows\system32\cmd.exe`, "/d", "/c", `"C:\Program Files\Contoso\Agent\run-task.bat" --nightly`)},
 		{name: "powershell.exe", exe: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, weight: 15, from: "svc-sched", as: "system", signer: msSigner,
@@ -160,12 +167,19 @@ func realWindows() ([]*rtmpl, int) {
 
 		// Configuration management (SCCM) runs its compliance scripts as
 		// SYSTEM, encoded: the long PowerShell command lines of real data.
-		{name: "powershell.exe", exe: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, weight: 70, from: "ccm", as: "system", signer: msSigner,
+		{name: "powershell.exe", exe: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, weight: 40, from: "ccm", as: "system", signer: msSigner,
 			args: func(g *gen, _ *host) []string {
 				if g.intn(3) == 0 {
 					return []string{"powershell.exe", "-NoLogo", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", `C:\Windows\CCM\SystemTemp\` + g.uuid() + ".ps1"}
 				}
-				return []string{"powershell.exe", "-NoLogo", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", blob(g, 40+4*g.intn(180))}
+				return []string{"powershell.exe", "-NoLogo", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", encodePS(complianceScript(g))}
+			}},
+
+		// A monitoring job under the host's service account (SYSTEM where
+		// there is none), its script encoded as schedulers store them.
+		{name: "powershell.exe", exe: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, weight: 25, from: "svc-sched", as: "svcacct", signer: msSigner,
+			args: func(g *gen, _ *host) []string {
+				return []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-EncodedCommand", encodePS(g.pick(monitorScripts))}
 			}},
 
 		// The user's desktop.
@@ -197,9 +211,9 @@ func realWindows() ([]*rtmpl, int) {
 		{name: "gpupdate.exe", exe: `C:\Windows\System32\gpupdate.exe`, weight: 3, from: "console", signer: msSigner,
 			args: fixed("gpupdate", "/force")},
 		{name: "net.exe", exe: `C:\Windows\System32\net.exe`, weight: 4, from: "console", signer: msSigner,
-			args: func(_ *gen, h *host) []string {
-				return []string{"net", "use", "S:", `\\fs01\share`, "/persistent:yes"}
-			}},
+			args: fixed("net", "use", "S:", `\\fs01\share`, "/persistent:yes")},
+		{name: "NET.EXE", exe: `C:\WINDOWS\system32\NET.EXE`, weight: 4, from: "console", signer: msSigner,
+			args: fixed("NET", "USE", "H:", `\\fs01\home\%u`, "/PERSISTENT:NO")},
 		{name: "whoami.exe", exe: `C:\Windows\System32\whoami.exe`, weight: 1, from: "console", signer: msSigner,
 			args: fixed("whoami", "/groups")},
 		{name: "tasklist.exe", exe: `C:\Windows\System32\tasklist.exe`, weight: 1, from: "console", signer: msSigner,
@@ -237,7 +251,11 @@ func realLinux() ([]*rtmpl, int) {
 			args: fixed("/usr/lib/sysstat/sadc", "-F", "-L", "-S", "DISK", "1", "1", "/var/log/sysstat")},
 		{name: "curl", exe: "/usr/bin/curl", weight: 100, from: "cron", ports: []netDst{{8080, 'l', false}},
 			args: fixed("curl", "-fsS", "-m", "10", "-o", "/dev/null", "http://127.0.0.1:8080/healthz")},
-		{name: "java", exe: javaExe, weight: 15, from: "cron", ports: []netDst{{9092, 'l', false}},
+		{name: "curl", exe: "/usr/bin/curl", weight: 20, from: "cron", ports: []netDst{{443, 'x', false}},
+			args: fixed("curl", "-fsS", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", "https://status.contoso.com/api/v2/status.json")},
+		{name: "python3", exe: "/opt/app/venv/bin/python3", weight: 10, from: "cron", as: "deploy", ports: []netDst{{443, 'x', false}}, files: []string{"/opt/app/addons/catalog.json", "/opt/app/addons/%x.whl"},
+			args: fixed("/opt/app/venv/bin/python3", "/opt/app/addons/sync.py", "--once")},
+		{name: "java", exe: javaExe, weight: 8, from: "cron", ports: []netDst{{9092, 'l', false}},
 			args: fixed(javaExe, "-Xmx256M", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-Dlog4j.configuration=file:/opt/kafka/config/tools-log4j.properties", "-cp", kafkaCP, "kafka.admin.ConsumerGroupCommand", "--bootstrap-server", "localhost:9092", "--describe", "--all-groups")},
 		{name: "logrotate", exe: "/usr/sbin/logrotate", weight: 5, from: "systemd", files: []string{"/var/log/nginx/access.log.1", "/var/lib/logrotate/status"},
 			args: fixed("/usr/sbin/logrotate", "/etc/logrotate.conf")},
@@ -246,11 +264,11 @@ func realLinux() ([]*rtmpl, int) {
 			args: func(g *gen, h *host) []string { return []string{"sshd: " + h.svc["user"].name + " [priv]"} }},
 
 		// The admin's shell.
-		{name: "ls", exe: "/usr/bin/ls", weight: 15, from: "bash", args: oneOf([]string{"ls", "--color=auto", "-la"}, []string{"ls", "--color=auto", "/srv/app"})},
-		{name: "grep", exe: "/usr/bin/grep", weight: 10, from: "bash", args: fixed("grep", "-r", "--color=auto", "ERROR", "/srv/app/logs/")},
-		{name: "less", exe: "/usr/bin/less", weight: 6, from: "bash", args: fixed("less", "/srv/app/logs/worker.log")},
+		{name: "ls", exe: "/usr/bin/ls", weight: 15, from: "bash", args: oneOf([]string{"ls", "--color=auto", "-la"}, []string{"ls", "--color=auto", "/opt/app"})},
+		{name: "grep", exe: "/usr/bin/grep", weight: 10, from: "bash", args: fixed("grep", "-r", "--color=auto", "ERROR", "/opt/app/logs/")},
+		{name: "less", exe: "/usr/bin/less", weight: 6, from: "bash", args: fixed("less", "/opt/app/logs/worker.log")},
 		{name: "tail", exe: "/usr/bin/tail", weight: 6, from: "bash", args: fixed("tail", "-n", "200", "/var/log/nginx/access.log")},
-		{name: "vim.basic", exe: "/usr/bin/vim.basic", weight: 4, from: "bash", files: []string{"/srv/app/config.yaml", "/home/%u/.viminfo"}, args: fixed("vim", "/srv/app/config.yaml")},
+		{name: "vim.basic", exe: "/usr/bin/vim.basic", weight: 4, from: "bash", files: []string{"/opt/app/config.yaml", "/home/%u/.viminfo"}, args: fixed("vim", "/opt/app/config.yaml")},
 		{name: "git", exe: "/usr/bin/git", weight: 6, from: "bash", ports: []netDst{{443, 'x', false}}, args: oneOf([]string{"git", "pull", "--ff-only"}, []string{"git", "log", "--oneline", "-20"})},
 		{name: "systemctl", exe: "/usr/bin/systemctl", weight: 4, from: "bash", args: oneOf([]string{"systemctl", "status", "nginx.service"}, []string{"systemctl", "reload", "nginx.service"})},
 		{name: "df", exe: "/usr/bin/df", weight: 3, from: "bash", args: fixed("df", "-h")},
@@ -260,6 +278,40 @@ func realLinux() ([]*rtmpl, int) {
 		w += t.weight
 	}
 	return ts, w
+}
+
+// encodePS is PowerShell's -EncodedCommand form of script: base64 of its
+// UTF-16LE text.
+func encodePS(script string) string {
+	u := make([]byte, 0, 2*len(script))
+	for i := 0; i < len(script); i++ {
+		u = append(u, script[i], 0)
+	}
+	return base64.StdEncoding.EncodeToString(u)
+}
+
+var (
+	regKeys  = []string{`HKLM:\SOFTWARE\Contoso\Agent`, `HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update`, `HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender`, `HKLM:\SYSTEM\CurrentControlSet\Services\BITS`}
+	regNames = []string{"Version", "AUOptions", "DisableAntiSpyware", "Start", "LastScanTime"}
+
+	monitorScripts = []string{
+		`Get-Service -Name MSSQLSERVER,SQLSERVERAGENT | Select-Object Name,Status | ConvertTo-Json -Compress | Out-File -Encoding ascii C:\Monitoring\sqlsvc.json`,
+		`$d = Get-PSDrive -PSProvider FileSystem | Select-Object Name,Used,Free; $d | Export-Csv -NoTypeInformation C:\Monitoring\disk.csv`,
+		`Start-WBBackup -Policy (Get-WBPolicy) -Force; Get-WBJob -Previous 1 | Out-File C:\Monitoringackup.log`,
+	}
+)
+
+// complianceScript is a configuration-management compliance check, of
+// varying length (encoded, 650 to 1,100 bytes).
+func complianceScript(g *gen) string {
+	var b strings.Builder
+	b.WriteString("$ErrorActionPreference='Stop'; $r = @{}; ")
+	for n := 1 + g.intn(2); n > 0; n-- {
+		k, v := g.pick(regKeys), g.pick(regNames)
+		b.WriteString("$r['" + v + "'] = (Get-ItemProperty '" + k + "' -Name " + v + " -ErrorAction SilentlyContinue)." + v + "; ")
+	}
+	b.WriteString("if ($r.Values -contains $null) { 'Non-Compliant' } else { 'Compliant' }")
+	return b.String()
 }
 
 // realRoots sets up a host's long-lived processes (started before the
@@ -311,6 +363,13 @@ func (g *gen) realRoots(h *host) {
 		h.svc["local"] = user{name: "LOCAL SERVICE", domain: "NT AUTHORITY", id: "S-1-5-19"}
 		h.svc["network"] = user{name: "NETWORK SERVICE", domain: "NT AUTHORITY", id: "S-1-5-20"}
 		h.svc["user"] = interactive(h, "svc_")
+		h.svc["svcacct"] = h.svc["system"]
+		for _, u := range h.users {
+			if strings.HasPrefix(u.name, "svc_") {
+				h.svc["svcacct"] = u
+				break
+			}
+		}
 		sys := `C:\Windows\System32\`
 		svchost := func(key, group, svc, as string, ports []netDst, files ...string) {
 			add(key, "services", rt("svchost.exe", sys+"svchost.exe", msSigner, ports, files...),
@@ -328,6 +387,7 @@ func (g *gen) realRoots(h *host) {
 		svchost("svc-sched", "netsvcs", "Schedule", "system", nil)
 		svchost("svc-wu", "netsvcs", "wuauserv", "system", webOut, `C:\Windows\SoftwareDistribution\Download\%x\windows11.0-kb5044380-x64.cab`, `C:\Windows\SoftwareDistribution\DataStore\Logs\edb.log`)
 		svchost("svc-dns", "NetworkService", "Dnscache", "network", dnsOut)
+		svchost("svc-gp", "netsvcs", "gpsvc", "system", []netDst{{445, 'd', false}, {389, 'd', false}}, `C:\Windows\System32\GroupPolicy\Machine\Registry.pol`)
 		svchost("svc-do", "NetworkService", "DoSvc", "network", webOut, `C:\Windows\ServiceProfiles\NetworkService\AppData\Local\Microsoft\Windows\DeliveryOptimization\Cache\%x\content.phf`)
 		add("searchidx", "services", rt("SearchIndexer.exe", sys+"SearchIndexer.exe", msSigner, nil, `C:\ProgramData\Microsoft\Search\Data\Applications\Windows\MSS%x.log`), []string{`C:\Windows\system32\SearchIndexer.exe`, "/Embedding"}, pid(5000, 500), "system")
 		add("msmpeng", "services", rt("MsMpEng.exe", defender+"MsMpEng.exe", "Microsoft Corporation", webOut, `C:\ProgramData\Microsoft\Windows Defender\Scans\History\Service\DetectionHistory\%x`, `C:\ProgramData\Microsoft\Windows Defender\Support\MPLog-20260101-000000.log`), []string{`"` + defender + `MsMpEng.exe"`}, pid(3500, 300), "system")
@@ -336,11 +396,11 @@ func (g *gen) realRoots(h *host) {
 		add("chrome", "explorer", rt("chrome.exe", chromeExe, "Google LLC", webOut, chromeFiles...), []string{`"` + chromeExe + `"`}, pid(8000, 2000), "")
 		add("msedge", "explorer", rt("msedge.exe", edgeExe, "Microsoft Corporation", webOut, edgeFiles...), []string{`"` + edgeExe + `"`, "--no-startup-window", "--win-session-start"}, pid(8000, 2000), "")
 		add("teams", "explorer", rt("Teams.exe", teamsExe, "Microsoft Corporation", webOut, teamsFiles...), []string{teamsExe, "--system-initiated"}, pid(8000, 2000), "")
-		add("onedrive", "explorer", rt("OneDrive.exe", `C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDrive.exe`, "Microsoft Corporation", webOut, `C:\Users\%u\OneDrive - Contoso\Documents\report.docx`, `C:\Users\%u\OneDrive - Contoso\Desktop\notes.txt`, `C:\Users\%u\AppData\Local\Microsoft\OneDrive\logs\Business1\SyncEngine-%x.odl`), []string{`"C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDrive.exe"`, "/background"}, pid(8000, 2000), "")
+		add("onedrive", "explorer", rt("OneDrive.exe", `C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDrive.exe`, "Microsoft Corporation", webOut, `C:\Users\%u\OneDrive - Contoso\Documents\report.docx`, `C:\Users\%u\OneDrive - Contoso\Desktop\notes.txt`, `C:\Users\%u\AppData\Local\Microsoft\OneDrive\logs\Business1\SyncEngine-%x.odl`, `C:\Users\%u\AppData\Local\Microsoft\OneDrive\Update\update.xml`), []string{`"C:\Users\%u\AppData\Local\Microsoft\OneDrive\OneDrive.exe"`, "/background"}, pid(8000, 2000), "")
 		add("outlook", "explorer", rt("OUTLOOK.EXE", `C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE`, "Microsoft Corporation", webOut, `C:\Users\%u\AppData\Local\Microsoft\Outlook\%u@contoso.com.ost`, `C:\Users\%u\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\%x\invoice.pdf`), []string{`"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE"`}, pid(8000, 2000), "")
 		add("console", "explorer", rt("cmd.exe", sys+"cmd.exe", msSigner, nil), []string{`"C:\Windows\system32\cmd.exe"`}, pid(9000, 2000), "")
 		add("console-host", "console", conhost, append([]string(nil), conhostArgs...), pid(9000, 2000), "")
-		weigh(&h.netRoots, "chrome", 6, "msedge", 2, "teams", 3, "onedrive", 2, "outlook", 2, "svc-wu", 1, "svc-dns", 3, "svc-do", 1, "lsass", 2, "msmpeng", 1, "ccm", 1, "agent", 1, "system", 2)
+		weigh(&h.netRoots, "chrome", 6, "msedge", 2, "teams", 3, "onedrive", 2, "outlook", 2, "svc-wu", 1, "svc-dns", 3, "svc-do", 1, "lsass", 2, "msmpeng", 1, "ccm", 1, "agent", 1, "system", 2, "svc-gp", 1)
 		if strings.HasPrefix(h.name, "srv-") {
 			svchost("termsvc", "NetworkService", "TermService", "network", []netDst{{3389, 'i', false}})
 			weigh(&h.netRoots, "termsvc", 3)
@@ -366,9 +426,9 @@ func (g *gen) realRoots(h *host) {
 	add("nginx-worker", "nginx", rt("nginx", "/usr/sbin/nginx", "", []netDst{{443, 'I', false}, {443, 'I', false}, {80, 'I', false}}, "/var/log/nginx/access.log", "/var/log/nginx/error.log"), []string{"nginx: worker process"}, pid(1000, 100), "www-data")
 	add("postgres", "systemd", rt("postgres", "/usr/lib/postgresql/16/bin/postgres", "", []netDst{{5432, 'i', false}}, "/var/lib/postgresql/16/main/pg_wal/00000001000000000000%x", "/var/log/postgresql/postgresql-16-main.log"), []string{"/usr/lib/postgresql/16/bin/postgres", "-D", "/var/lib/postgresql/16/main", "-c", "config_file=/etc/postgresql/16/main/postgresql.conf"}, pid(1100, 100), "postgres")
 	add("java", "systemd", rt("java", javaExe, "", []netDst{{9092, 's', false}, {9092, 'i', false}}, "/var/lib/kafka/data/events-0/00000000000000%x.log", "/opt/kafka/logs/server.log"), []string{javaExe, "-Xmx2g", "-Xms2g", "-XX:+UseG1GC", "-cp", kafkaCP, "kafka.Kafka", "/opt/kafka/config/server.properties"}, pid(1500, 1000), "kafka")
-	add("app", "systemd", rt("python3", "/srv/app/venv/bin/python3", "", []netDst{{5432, 's', false}, {6379, 's', false}, {443, 'x', false}}, "/srv/app/logs/worker.log", "/srv/app/media/uploads/%x.jpg"), []string{"/srv/app/venv/bin/python3", "/srv/app/manage.py", "runworker", "--queue", "default"}, pid(2000, 1000), "deploy")
+	add("app", "systemd", rt("python3", "/opt/app/venv/bin/python3", "", []netDst{{5432, 's', false}, {6379, 's', false}, {443, 'x', false}}, "/opt/app/logs/worker.log", "/opt/app/addons/catalog.json", "/opt/app/media/uploads/%x.jpg"), []string{"/opt/app/venv/bin/python3", "/opt/app/manage.py", "runworker", "--queue", "default"}, pid(2000, 1000), "deploy")
 	weigh(&h.netRoots, "sshd", 1, "nginx-worker", 3, "postgres", 2, "java", 2, "app", 3)
-	weigh(&h.fileRoots, "journald", 2, "rsyslogd", 2, "nginx-worker", 2, "postgres", 2, "java", 2, "app", 2, "bash", 1)
+	weigh(&h.fileRoots, "journald", 2, "rsyslogd", 2, "nginx-worker", 2, "postgres", 2, "java", 2, "app", 3, "bash", 1)
 }
 
 // interactive is the account that logs on to the host: its first user

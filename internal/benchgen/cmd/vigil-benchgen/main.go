@@ -33,7 +33,7 @@ func main() {
 	seed := flag.Int64("seed", 1, "random seed (the output is deterministic for a seed)")
 	out := flag.String("o", "-", "output file (- for stdout)")
 	query := flag.String("query", "", "print a benchmark query instead: parse, seed, nonselective or sequence")
-	profile := flag.String("profile", string(benchgen.Realistic),
+	profile := flag.String("profile", string(benchgen.DefaultProfile),
 		"background: realistic or noisy (see above)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `Usage: vigil-benchgen [flags]
