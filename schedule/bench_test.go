@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -165,22 +166,29 @@ func BenchmarkConsumer(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	})
-	b.Run("handlelog", func(b *testing.B) {
-		st, err := alerts.OpenDir(b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		s, _ := New(c.rules, Options{Store: st})
-		n := 0
-		for i := 0; b.Loop(); i++ {
-			r := c.records[i%len(c.records)]
-			r.Seq = uint64(i + 1)
-			if err := s.HandleLog(context.Background(), []eventlog.Record{r}); err != nil {
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("handlelog-workers=%d", workers), func(b *testing.B) {
+			st, err := alerts.OpenDir(b.TempDir())
+			if err != nil {
 				b.Fatal(err)
 			}
-			n += 1000
-		}
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
-	})
+			defer st.Close()
+			s, _ := New(c.rules, Options{Store: st, Workers: workers})
+			defer s.Close(context.Background())
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				r := c.records[i%len(c.records)]
+				// Fresh ids each round: alerts are new, as under real load
+				// (until max_signals defers them).
+				r.Data = bytes.ReplaceAll(r.Data, []byte(`"_id":"g`), fmt.Appendf(nil, `"_id":"%d-g`, i/len(c.records)))
+				r.Seq = uint64(i + 1)
+				if err := s.HandleLog(context.Background(), []eventlog.Record{r}); err != nil {
+					b.Fatal(err)
+				}
+				n += 1000
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(s.Stats().Engine.Alerts)*1000/float64(n), "alerts/1k-events")
+		})
+	}
 }

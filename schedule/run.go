@@ -318,7 +318,16 @@ func (x *executor) runBatch(ctx context.Context, windows []Window, now time.Time
 	for _, n := range scanned {
 		rec.EventsScanned += n
 	}
+	leads := make([]string, len(groups))
+	for i, g := range groups {
+		leads[i] = g.src[0].UUID
+	}
+	have, err := x.s.opts.Store.Exists(ctx, leads) // one query: the store changes only at commit
+	if err != nil {
+		x.fail(err)
+		return
+	}
 	for _, g := range groups {
-		x.offer(g.src, now)
+		x.offer(g.src, have[g.src[0].UUID], now)
 	}
 }

@@ -171,6 +171,7 @@ type Scheduler struct {
 	det     detector // nil once closed
 	execs   map[string]*executor
 	emitted []*detect.Alert // by det, dispatched after each sync
+	leads   []string        // dispatch's scratch
 	buf     []byte
 	fed     int64
 	feedErr int64
@@ -229,7 +230,7 @@ func enabled(r *rule.Rule) bool { return r.Enabled == nil || *r.Enabled }
 
 func (s *Scheduler) load(rules []*rule.Rule) []error {
 	var errs []error
-	var run []*rule.Rule
+	var run, batch []*rule.Rule
 	specs := map[string]Spec{}
 	for _, r := range rules {
 		if !enabled(r) {
@@ -245,6 +246,13 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 			continue
 		}
 		specs[r.RuleID] = sp
+		if needsAllEvents(r) {
+			// Evaluated per execution over the log (runBatch): in the
+			// continuous detector they would only accumulate their
+			// matches, never completing on an endless stream.
+			batch = append(batch, r)
+			continue
+		}
 		run = append(run, r)
 	}
 	if s.det != nil {
@@ -259,6 +267,8 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 		},
 	}, func(a *detect.Alert) { s.emitted = append(s.emitted, a) }, s.noteBad)
 	errs = append(errs, cerrs...)
+	brs, cerrs := detect.CompileWith(batch, detect.CompileOptions{Exceptions: s.opts.Exceptions})
+	errs = append(errs, cerrs...)
 	s.rules = append([]*rule.Rule(nil), rules...)
 	s.det = det
 	old := s.execs
@@ -266,7 +276,7 @@ func (s *Scheduler) load(rules []*rule.Rule) []error {
 	s.started = true
 	s.execs = map[string]*executor{}
 	now := s.opts.Clock.Now()
-	for _, r := range det.rules() {
+	for _, r := range append(det.rules(), brs.Rules()...) {
 		if x := old[r.RuleID]; x != nil {
 			if err := x.configure(r, specs[r.RuleID]); err != nil {
 				errs = append(errs, err)
@@ -374,6 +384,16 @@ func (s *Scheduler) dispatch() {
 	em := s.emitted
 	s.emitted = s.emitted[:0]
 	now := s.opts.Clock.Now()
+	// Which groups are stored already, in one query for the batch (the
+	// store changes only at commit, after this).
+	s.leads = s.leads[:0]
+	for _, a := range em {
+		if a.Kind != detect.BuildingBlockAlert {
+			s.leads = append(s.leads, a.UUID)
+		}
+	}
+	have, err := s.opts.Store.Exists(context.Background(), s.leads)
+	clear(s.leads)
 	for i := 0; i < len(em); {
 		j := i + 1
 		if em[i].Kind == detect.SequenceAlert {
@@ -382,7 +402,11 @@ func (s *Scheduler) dispatch() {
 			}
 		}
 		if x := s.execs[em[i].Rule.RuleID]; x != nil {
-			x.offer(em[i:j], now)
+			if err != nil {
+				x.fail(err)
+			} else {
+				x.offer(em[i:j], have[em[i].UUID], now)
+			}
 		}
 		i = j
 	}
@@ -461,14 +485,11 @@ func (s *Scheduler) Close(ctx context.Context) error {
 		s.det.stop()
 		s.det = nil
 	}
-	var errs []error
+	xs := make([]*executor, 0, len(s.execs))
 	for _, x := range s.execs {
-		x.st.Scanned = s.fed - x.scannedBase
-		if err := x.save(ctx); err != nil {
-			errs = append(errs, err)
-		}
+		xs = append(xs, x)
 	}
-	return errors.Join(errs...)
+	return s.save(ctx, xs)
 }
 
 // AlertStatusChanged tells the scheduler an alert's workflow status
@@ -493,18 +514,19 @@ func (s *Scheduler) AlertStatusChanged(ruleID, uuid, status string) {
 func (s *Scheduler) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
+	var xs []*executor
 	for _, x := range s.execs {
-		if !x.dirty {
-			continue
+		if x.dirty {
+			xs = append(xs, x)
 		}
-		if err := x.save(ctx); err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	}
+	if err := s.save(ctx, xs); err != nil {
+		return err
+	}
+	for _, x := range xs {
 		x.dirty = false
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // Stats are the scheduler's feed counters.
@@ -536,7 +558,11 @@ type executor struct {
 	st          state
 	scannedBase int64 // s.fed when the open period's count was restored
 	dirty       bool  // state changed since it was saved
-	pendingIDs  map[string]bool
+	// pendingIDs and deferredIDs index the groups queued for the store
+	// (Scheduler.pending) and those waiting in st.Deferred by their
+	// lead alert's id.
+	pendingIDs  map[string]*group
+	deferredIDs map[string]*group
 	// Deferred groups changed since the last save: to upsert, to delete.
 	deferUp   map[string]*group
 	deferGone map[string]bool
@@ -567,6 +593,7 @@ func (s *Scheduler) newExecutor(r *rule.Rule, sp Spec, now time.Time) (*executor
 				return nil, fmt.Errorf("rule %s: saved deferred alert %s: %v", r.RuleID, row.UUID, err)
 			}
 			x.st.Deferred = append(x.st.Deferred, &g)
+			x.indexDeferred(&g)
 		}
 		if x.supp != nil {
 			x.supp.Restore(x.st.Suppression)
@@ -672,16 +699,12 @@ func convert(g []*detect.Alert, now time.Time) []*alerts.Alert {
 	return out
 }
 
-// offer takes one alert group found by continuous evaluation.
-func (x *executor) offer(g []*detect.Alert, now time.Time) {
+// offer takes one alert group found by continuous evaluation; stored
+// says whether its lead alert is in the store already.
+func (x *executor) offer(g []*detect.Alert, stored bool, now time.Time) {
 	ctx := context.Background()
 	lead := g[0]
-	have, err := x.s.opts.Store.Exists(ctx, []string{lead.UUID})
-	if err != nil {
-		x.fail(err)
-		return
-	}
-	if have[lead.UUID] || x.isDeferred(lead.UUID) {
+	if stored || x.isDeferred(lead.UUID) {
 		x.st.Duplicates++
 		x.markDirty()
 		return
@@ -708,32 +731,31 @@ func (x *executor) offer(g []*detect.Alert, now time.Time) {
 			return
 		}
 	}
-	gr := &group{RangeMs: rangeMs, Alerts: convert(g, now)}
 	if x.st.Groups < x.spec.MaxSignals {
-		x.create(ctx, gr, now, "scheduled")
+		x.create(ctx, &group{RangeMs: rangeMs, Alerts: convert(g, now)}, now, "scheduled")
 	} else {
 		x.st.NotCreated++
 		if len(x.st.Deferred) >= x.backlogCap() {
 			// A rule far beyond its limit: keep the earliest, count the
-			// rest (reported in the execution record).
+			// rest (reported in the execution record). Not rendered: under
+			// an alert storm most groups end here.
 			x.st.Dropped++
 		} else {
-			x.defer1(gr)
+			x.defer1(&group{RangeMs: rangeMs, Alerts: convert(g, now)})
 		}
 	}
 	x.markDirty()
 }
 
 func (x *executor) isDeferred(uuid string) bool {
-	if x.pendingIDs[uuid] {
-		return true
+	return x.pendingIDs[uuid] != nil || x.deferredIDs[uuid] != nil
+}
+
+func (x *executor) indexDeferred(g *group) {
+	if x.deferredIDs == nil {
+		x.deferredIDs = map[string]*group{}
 	}
-	for _, d := range x.st.Deferred {
-		if d.Alerts[0].UUID == uuid {
-			return true
-		}
-	}
-	return false
+	x.deferredIDs[g.Alerts[0].UUID] = g
 }
 
 // defer1 queues a group in range-time order (the earliest are created
@@ -743,6 +765,7 @@ func (x *executor) defer1(g *group) {
 	x.st.Deferred = append(x.st.Deferred, nil)
 	copy(x.st.Deferred[i+1:], x.st.Deferred[i:])
 	x.st.Deferred[i] = g
+	x.indexDeferred(g)
 	x.deferChanged(g)
 }
 
@@ -765,28 +788,24 @@ func (x *executor) applySuppression(ctx context.Context, d detect.Decision, now 
 	}
 	// The alert it folds into may not be stored yet: queued for this
 	// batch's transaction, or deferred by max_signals.
-	for _, p := range x.s.pending {
-		if p.g.Alerts[0].UUID == d.Into {
-			doc, err := alerts.SetFields(p.g.Alerts[0].Doc, fields)
-			if err != nil {
-				x.fail(err)
-			} else {
-				p.g.Alerts[0].Doc = doc
-			}
-			return
+	if g := x.pendingIDs[d.Into]; g != nil {
+		doc, err := alerts.SetFields(g.Alerts[0].Doc, fields)
+		if err != nil {
+			x.fail(err)
+		} else {
+			g.Alerts[0].Doc = doc
 		}
+		return
 	}
-	for _, g := range x.st.Deferred {
-		if g.Alerts[0].UUID == d.Into {
-			doc, err := alerts.SetFields(g.Alerts[0].Doc, fields)
-			if err != nil {
-				x.fail(err)
-			} else {
-				g.Alerts[0].Doc = doc
-				x.deferChanged(g)
-			}
-			return
+	if g := x.deferredIDs[d.Into]; g != nil {
+		doc, err := alerts.SetFields(g.Alerts[0].Doc, fields)
+		if err != nil {
+			x.fail(err)
+		} else {
+			g.Alerts[0].Doc = doc
+			x.deferChanged(g)
 		}
+		return
 	}
 	err := x.s.opts.Store.UpdateFields(ctx, d.Into, fields)
 	if err != nil {
@@ -824,9 +843,9 @@ func (x *executor) create(ctx context.Context, g *group, now time.Time, typ stri
 	x.st.Alerts += len(g.Alerts)
 	x.st.RangeMs = append(x.st.RangeMs, g.RangeMs)
 	if x.pendingIDs == nil {
-		x.pendingIDs = map[string]bool{}
+		x.pendingIDs = map[string]*group{}
 	}
-	x.pendingIDs[g.Alerts[0].UUID] = true
+	x.pendingIDs[g.Alerts[0].UUID] = g
 	x.s.pending = append(x.s.pending, pendingGroup{x: x, g: g, typ: typ})
 	x.markDirty()
 	return true
@@ -902,6 +921,7 @@ func (x *executor) drain(ctx context.Context, budget int, now time.Time) {
 		}
 		x.deferGone[g.Alerts[0].UUID] = true
 		delete(x.deferUp, g.Alerts[0].UUID)
+		delete(x.deferredIDs, g.Alerts[0].UUID)
 		if !x.create(ctx, g, now, "scheduled") {
 			break
 		}
@@ -990,39 +1010,51 @@ func (x *executor) capOrDefault() int {
 	return DefaultMaxSignalsCap
 }
 
-func (x *executor) save(ctx context.Context) error {
+// save stores the executors' states and waiting groups in one
+// transaction.
+func (s *Scheduler) save(ctx context.Context, xs []*executor) error {
+	saves := make([]alerts.RuleSave, 0, len(xs))
+	for _, x := range xs {
+		sv, err := x.saveData()
+		if err != nil {
+			return fmt.Errorf("rule %s: state: %w", x.r.RuleID, err)
+		}
+		saves = append(saves, sv)
+	}
+	if err := s.opts.Store.SaveStates(ctx, saves); err != nil {
+		return err
+	}
+	for _, x := range xs {
+		clear(x.deferUp)
+		clear(x.deferGone)
+	}
+	return nil
+}
+
+// saveData is what save stores for x.
+func (x *executor) saveData() (alerts.RuleSave, error) {
+	sv := alerts.RuleSave{RuleID: x.r.RuleID}
 	if x.supp != nil {
 		x.st.Suppression = x.supp.Groups()
 	}
 	x.st.Scanned = x.s.fed - x.scannedBase
-	if len(x.deferUp) > 0 || len(x.deferGone) > 0 {
-		var up []alerts.DeferredRow
-		for u, g := range x.deferUp {
-			data, err := json.Marshal(g)
-			if err != nil {
-				return err
-			}
-			up = append(up, alerts.DeferredRow{UUID: u, RangeMs: g.RangeMs, Data: data})
+	for u, g := range x.deferUp {
+		data, err := json.Marshal(g)
+		if err != nil {
+			return sv, err
 		}
-		var del []string
-		for u := range x.deferGone {
-			del = append(del, u)
-		}
-		if err := x.s.opts.Store.SyncDeferred(ctx, x.r.RuleID, up, del); err != nil {
-			return err
-		}
-		clear(x.deferUp)
-		clear(x.deferGone)
+		sv.Upsert = append(sv.Upsert, alerts.DeferredRow{UUID: u, RangeMs: g.RangeMs, Data: data})
+	}
+	for u := range x.deferGone {
+		sv.Delete = append(sv.Delete, u)
 	}
 	b, err := json.Marshal(&x.st)
-	if err != nil {
-		return err
-	}
-	return x.s.opts.Store.SaveState(ctx, x.r.RuleID, b)
+	sv.State = b
+	return sv, err
 }
 
 func (x *executor) saveQuiet(ctx context.Context) {
-	if err := x.save(ctx); err != nil {
+	if err := x.s.save(ctx, []*executor{x}); err != nil {
 		x.fail(err)
 	}
 	x.dirty = false

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,15 +31,44 @@ import (
 // one "User Account Creation" positive, constructed here, with a fresh
 // @timestamp; the rule runs as a test copy with its 5m interval shortened
 // to 1s (from now-2s), the other prebuilt rules on their own schedules.
-// Reported: ingest events/s, p99 request latency, and p50/p99/max alert
-// latency of the injected positives. VIGIL_BENCH_RATE (events/s) paces the
-// clients: at a rate the detectors sustain, the latency is the pipeline's;
-// above it, it is the detectors' growing lag.
+// Reported: ingest events/s, p99 request latency, the detectors' events/s
+// (from the first request until every event was evaluated: the sustained
+// rate), and p50/p99/max alert latency of the injected positives.
 //
-//	go test ./server -run '^$' -bench ServeAlertLatency -benchtime 200x
-//	VIGIL_BENCH_RATE=5000 go test ./server -run '^$' -bench ServeAlertLatency -benchtime 200x
+// VIGIL_BENCH_RATES (events/s, comma-separated; VIGIL_BENCH_RATE is one)
+// paces the clients, one sub-benchmark per rate in the same run: at a rate
+// the detectors sustain, the latency is the pipeline's; above it, it is
+// the detectors' growing lag. Without it the clients send as fast as they
+// can. VIGIL_BENCH_WORKERS sets serve's --detect-workers (default
+// GOMAXPROCS).
+//
+//	VIGIL_BENCH_RATES=5000,10000,20000,40000 go test ./server -run '^$' -bench ServeAlertLatency -benchtime 300x
 func BenchmarkServeAlertLatency(b *testing.B) {
 	benchSetup(b)
+	workers := runtime.GOMAXPROCS(0)
+	if v := os.Getenv("VIGIL_BENCH_WORKERS"); v != "" {
+		if _, err := fmt.Sscan(v, &workers); err != nil || workers < 1 {
+			b.Fatalf("VIGIL_BENCH_WORKERS=%q: want a number of workers", v)
+		}
+	}
+	rates := os.Getenv("VIGIL_BENCH_RATES")
+	if rates == "" {
+		rates = os.Getenv("VIGIL_BENCH_RATE")
+	}
+	if rates == "" {
+		b.Run(fmt.Sprintf("unpaced/workers=%d", workers), func(b *testing.B) { latencyRun(b, 0, workers) })
+		return
+	}
+	for _, v := range strings.Split(rates, ",") {
+		var rate float64
+		if _, err := fmt.Sscan(strings.TrimSpace(v), &rate); err != nil || rate <= 0 {
+			b.Fatalf("VIGIL_BENCH_RATES: %q: want events per second", v)
+		}
+		b.Run(fmt.Sprintf("rate=%g/workers=%d", rate, workers), func(b *testing.B) { latencyRun(b, rate, workers) })
+	}
+}
+
+func latencyRun(b *testing.B, rate float64, workers int) {
 	const refID = "1aa9181a-492b-4c01-8b16-fa0735786b2b"
 	rules := latencyRules(b)
 	for _, r := range rules {
@@ -56,7 +87,8 @@ func BenchmarkServeAlertLatency(b *testing.B) {
 	if _, err := NewJetStreamSink(ctx, lg.JetStream(), 0); err != nil {
 		b.Fatal(err)
 	}
-	svc, _, err := api.Start(ctx, api.ServiceConfig{DataDir: dir, Rules: rules, Log: lg, Publish: true, Tick: 100 * time.Millisecond})
+	svc, _, err := api.Start(ctx, api.ServiceConfig{DataDir: dir, Rules: rules, Log: lg, Publish: true, Tick: 100 * time.Millisecond,
+		DetectWorkers: workers})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,11 +107,7 @@ func BenchmarkServeAlertLatency(b *testing.B) {
 
 	const clients = 4
 	var pace time.Duration // between requests of one client
-	if v := os.Getenv("VIGIL_BENCH_RATE"); v != "" {
-		var rate float64
-		if _, err := fmt.Sscan(v, &rate); err != nil || rate <= 0 {
-			b.Fatalf("VIGIL_BENCH_RATE=%q: want events per second", v)
-		}
+	if rate > 0 {
 		pace = time.Duration(float64(time.Second) * benchBatch * clients / rate)
 	}
 	var next, injected atomic.Int64
@@ -125,16 +153,22 @@ func BenchmarkServeAlertLatency(b *testing.B) {
 	wg.Wait()
 	ingest := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N*benchBatch)/ingest.Seconds(), "events/s")
+	events := float64(b.N*benchBatch) + float64(injected.Load())
+	b.ReportMetric(events/ingest.Seconds(), "events/s")
 	sort.Slice(reqLat, func(i, j int) bool { return reqLat[i] < reqLat[j] })
 	b.ReportMetric(ms(reqLat[len(reqLat)*99/100]), "req-p99-ms")
 
 	// Wait for the scheduler to evaluate everything, then for the alerts.
+	end := lg.LastSeq()
+	for svc.Scheduler.Position() < end {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(events/time.Since(start).Seconds(), "detected-events/s")
 	var lat []time.Duration
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		lat = positiveLatencies(b, svc.Store, refID)
-		if int64(len(lat)) >= injected.Load() && svc.Scheduler.Position() >= lg.LastSeq() {
+		if int64(len(lat)) >= injected.Load() {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -604,3 +604,66 @@ func (s *Store) LoadDeferred(ctx context.Context, ruleID string) ([]DeferredRow,
 	}
 	return out, rows.Err()
 }
+
+// RuleSave is one rule's saved scheduler state and the changes to its
+// waiting groups (SaveStates).
+type RuleSave struct {
+	RuleID string
+	State  []byte
+	Upsert []DeferredRow
+	Delete []string
+}
+
+// SaveStates saves several rules' states and waiting groups in one
+// transaction: a log consumer saves every rule its batch changed with one
+// commit (a commit each cost more than evaluating the batch).
+func (s *Store) SaveStates(ctx context.Context, saves []RuleSave) error {
+	if len(saves) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("alerts: save states: %w", err)
+	}
+	defer tx.Rollback()
+	var up, del *sql.Stmt
+	state, err := tx.PrepareContext(ctx, "INSERT INTO rule_state(rule_id, state) VALUES(?,?) ON CONFLICT(rule_id) DO UPDATE SET state = excluded.state")
+	if err != nil {
+		return fmt.Errorf("alerts: save states: %w", err)
+	}
+	defer state.Close()
+	for _, sv := range saves {
+		if len(sv.Upsert) > 0 && up == nil {
+			if up, err = tx.PrepareContext(ctx, `INSERT INTO deferred(rule_id, uuid, range_ms, data) VALUES(?,?,?,?)
+				ON CONFLICT(rule_id, uuid) DO UPDATE SET range_ms = excluded.range_ms, data = excluded.data`); err != nil {
+				return fmt.Errorf("alerts: save states: %w", err)
+			}
+			defer up.Close()
+		}
+		for _, r := range sv.Upsert {
+			if _, err := up.ExecContext(ctx, sv.RuleID, r.UUID, r.RangeMs, r.Data); err != nil {
+				return fmt.Errorf("alerts: deferred of %s: %w", sv.RuleID, err)
+			}
+		}
+		if len(sv.Delete) > 0 && del == nil {
+			if del, err = tx.PrepareContext(ctx, "DELETE FROM deferred WHERE rule_id = ? AND uuid = ?"); err != nil {
+				return fmt.Errorf("alerts: save states: %w", err)
+			}
+			defer del.Close()
+		}
+		for _, u := range sv.Delete {
+			if _, err := del.ExecContext(ctx, sv.RuleID, u); err != nil {
+				return fmt.Errorf("alerts: deferred of %s: %w", sv.RuleID, err)
+			}
+		}
+		if sv.State != nil {
+			if _, err := state.ExecContext(ctx, sv.RuleID, sv.State); err != nil {
+				return fmt.Errorf("alerts: state of %s: %w", sv.RuleID, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("alerts: save states: %w", err)
+	}
+	return nil
+}

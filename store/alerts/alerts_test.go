@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -250,5 +251,50 @@ func TestDeferredRows(t *testing.T) {
 	rows, err := s.LoadDeferred(ctx, "r")
 	if err != nil || len(rows) != 2 || rows[0].UUID != "c" || string(rows[0].Data) != "C2" || rows[1].UUID != "a" {
 		t.Fatalf("%+v %v", rows, err)
+	}
+}
+
+// SaveStates: several rules' states and waiting groups in one
+// transaction; a failure stores none of them.
+func TestSaveStates(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SyncDeferred(ctx, "r1", []DeferredRow{{"old", 1, []byte("O")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = s.SaveStates(ctx, []RuleSave{
+		{RuleID: "r1", State: []byte("s1"), Upsert: []DeferredRow{{"a", 10, []byte("A")}}, Delete: []string{"old"}},
+		{RuleID: "r2", State: []byte("s2")},
+		{RuleID: "r3", Upsert: []DeferredRow{{"b", 5, []byte("B")}, {"c", 2, []byte("C")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"r1": "s1", "r2": "s2", "r3": ""} {
+		if b, err := s.LoadState(ctx, id); err != nil || string(b) != want {
+			t.Errorf("state of %s: %q %v, want %q", id, b, err, want)
+		}
+	}
+	if rows, err := s.LoadDeferred(ctx, "r1"); err != nil || len(rows) != 1 || rows[0].UUID != "a" {
+		t.Errorf("r1 deferred: %+v %v", rows, err)
+	}
+	if rows, err := s.LoadDeferred(ctx, "r3"); err != nil || len(rows) != 2 || rows[0].UUID != "c" || string(rows[1].Data) != "B" {
+		t.Errorf("r3 deferred: %+v %v", rows, err)
+	}
+	// The second rule's row fails (data is NOT NULL): the first rule's
+	// state is rolled back with it.
+	err = s.SaveStates(ctx, []RuleSave{{RuleID: "r2", State: []byte("lost")}, {RuleID: "r4", Upsert: []DeferredRow{{"d", 1, nil}}}})
+	if err == nil || !strings.Contains(err.Error(), "r4") {
+		t.Fatalf("NULL data: %v", err)
+	}
+	if b, _ := s.LoadState(ctx, "r2"); string(b) != "s2" {
+		t.Errorf("state after a failed save: %q", b)
+	}
+	if err := s.SaveStates(ctx, nil); err != nil {
+		t.Error(err)
 	}
 }
