@@ -76,9 +76,10 @@ type template struct {
 type parser struct {
 	b         []byte
 	pos       int
-	names     map[uint32]string // name offset -> name, for the current chunk
+	names     offMap[string]    // name offset -> name, for the current chunk
 	intern    map[string]string // UTF-16 bytes -> name, across chunks
-	templates map[uint32]*template
+	templates offMap[*template] // template offset -> template (nil while being parsed)
+	tmpls     pool[template]    // the current chunk's templates
 	depth     int
 	budget    int // nodes left to instantiate for the current record
 	chunkLeft int // nodes left to instantiate for the whole chunk
@@ -95,7 +96,7 @@ type parser struct {
 
 	// tail, when set, reads the rest of the chunk: p.b then holds only the
 	// header and records, and references past them load the rest (see need).
-	tail func() []byte
+	tail *Reader
 
 	ra arena  // the record being built (reset per record)
 	ca arena  // values in template nodes (reset per chunk)
@@ -115,13 +116,12 @@ const (
 
 func (p *parser) reset(b []byte) {
 	p.b, p.tail = b, nil
-	if p.names == nil {
-		p.names = make(map[uint32]string)
-		p.templates = make(map[uint32]*template)
+	if p.intern == nil {
 		p.intern = make(map[string]string)
 	}
-	clear(p.names)
-	clear(p.templates)
+	p.names.reset()
+	p.templates.reset()
+	p.tmpls.reset()
 	if len(p.intern) > maxInterned {
 		clear(p.intern)
 	}
@@ -146,7 +146,7 @@ func (p *parser) need(pos, n int) {
 // reports whether end is then within the chunk.
 func (p *parser) extend(end int) bool {
 	if p.tail != nil && end > len(p.b) {
-		p.b = p.tail()
+		p.b = p.tail.readTail()
 		p.tail = nil
 	}
 	return end <= len(p.b)
@@ -308,7 +308,7 @@ func (p *parser) name() string {
 		p.pos += n
 		return s
 	}
-	if s, ok := p.names[off]; ok {
+	if s, ok := p.names.get(off); ok {
 		return s
 	}
 	s, _ := p.readName(off)
@@ -329,7 +329,7 @@ func (p *parser) readName(off uint32) (string, int) {
 		s = decodeUTF16(raw)
 		p.intern[string(raw)] = s
 	}
-	p.names[off] = s
+	p.names.put(off, s)
 	return s, 8 + 2*n + 2
 }
 
@@ -426,7 +426,7 @@ func (p *parser) layoutOK(pos int) bool {
 	if off == pos+8 {
 		return true
 	}
-	if _, ok := p.names[uint32(off)]; ok {
+	if _, ok := p.names.get(uint32(off)); ok {
 		return true
 	}
 	return off >= chunkHdrSize && off < pos && (off+10 <= len(p.b) || p.extend(off+10))
@@ -567,7 +567,7 @@ func (p *parser) instance(a *arena) (*template, []Value) {
 // template returns the template definition at chunk offset off, parsing and
 // caching it on first use.
 func (p *parser) template(off uint32) *template {
-	if t, ok := p.templates[off]; ok {
+	if t, ok := p.templates.get(off); ok {
 		if t == nil {
 			fail("recursive template at %#x", off)
 		}
@@ -577,13 +577,14 @@ func (p *parser) template(off uint32) *template {
 	p.need(o, templateHdrSize)
 	size := int(binary.LittleEndian.Uint32(p.b[o+20:]))
 	p.need(o+templateHdrSize, size)
-	p.templates[off] = nil
+	p.templates.put(off, nil)
 	save := p.pos
 	p.pos = o + templateHdrSize
 	nodes := p.parseFragment(o+templateHdrSize+size, false)
 	p.pos = save
-	t := &template{nodes: nodes}
-	p.templates[off] = t
+	t := &p.tmpls.take(1, 64)[0]
+	t.nodes = nodes
+	p.templates.put(off, t)
 	return t
 }
 

@@ -168,8 +168,9 @@ type Reader struct {
 	// The part of the current chunk past its records, read on demand.
 	tailOff int64
 	tailEnd int
-	tailFn  func() []byte
 	tailErr error
+
+	hdr [128]byte // the file header as read
 }
 
 // state is the working memory of a reader: the chunk buffer and the parser
@@ -189,7 +190,7 @@ var errClosed = errors.New("evtx: reader closed")
 // release returns the reader's working memory to the pool.
 func (r *Reader) release() {
 	if r.st != nil {
-		r.st.p.b = nil
+		r.st.p.b, r.st.p.tail = nil, nil // the pooled state keeps neither the chunk nor r
 		statePool.Put(r.st)
 		r.st, r.cur = nil, -1
 	}
@@ -232,10 +233,12 @@ func (r *Reader) Close() error {
 // It fails only when the file header is missing or lacks the ElfFile signature;
 // a header checksum mismatch is reported by the first call to Next as a *ChunkError.
 func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
-	hdr := make([]byte, 128)
 	if size < 128 {
 		return nil, fmt.Errorf("%s: not an EVTX file: %d bytes", name, size)
 	}
+	// The header is read into the Reader: one allocation per file.
+	rd := &Reader{r: r, size: size, name: name, cur: -1}
+	hdr := rd.hdr[:]
 	if _, err := r.ReadAt(hdr, 0); err != nil {
 		return nil, fmt.Errorf("%s: reading file header: %w", name, err)
 	}
@@ -250,7 +253,7 @@ func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
 		Checksum: le.Uint32(hdr[124:]),
 	}
 	h.ChecksumOK = crc32.ChecksumIEEE(hdr[:120]) == h.Checksum
-	rd := &Reader{Header: h, r: r, size: size, name: name, cur: -1}
+	rd.Header = h
 	if size > fileHeaderSize {
 		rd.nchunks = int((size - fileHeaderSize) / chunkSize)
 		if (size-fileHeaderSize)%chunkSize >= chunkHdrSize {
@@ -391,10 +394,7 @@ func (r *Reader) loadRecords(i int, off int64) bool {
 	r.cur, r.free, r.pos = i, free, chunkHdrSize
 	r.tailOff, r.tailEnd = off, int(min(avail, chunkSize))
 	r.st.p.reset(b[:free])
-	if r.tailFn == nil {
-		r.tailFn = r.readTail
-	}
-	r.st.p.tail = r.tailFn
+	r.st.p.tail = r
 	return true
 }
 
