@@ -236,3 +236,71 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// TestRealisticBackground checks, without any rule corpus, what makes the
+// realistic profile's background benign: system processes under their
+// real parents, conhost.exe under console programs, nothing run from
+// user-writable scratch directories, RDP only accepted by the service.
+func TestRealisticBackground(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := GenerateProfile(&buf, 8<<20, 11, Realistic); err != nil {
+		t.Fatal(err)
+	}
+	wantParent := map[string][]string{
+		"runtimebroker.exe": {"svchost.exe"}, "dllhost.exe": {"svchost.exe"}, "wmiprvse.exe": {"svchost.exe"},
+		"taskhostw.exe": {"svchost.exe"}, "backgroundtaskhost.exe": {"svchost.exe"}, "svchost.exe": {"services.exe"},
+		"searchprotocolhost.exe": {"searchindexer.exe"}, "searchfilterhost.exe": {"searchindexer.exe"},
+		"conhost.exe": {"cmd.exe", "powershell.exe", "mpcmdrun.exe", "compattelrunner.exe"},
+	}
+	scratch := []string{`c:\users\public\`, `\appdata\local\temp\`, `c:\windows\temp\`, `c:\perflogs\`, "/tmp/", "/dev/shm/", "/var/tmp/"}
+	var ev struct {
+		Event struct {
+			Category, Type []string
+			Action         string
+		}
+		Process struct {
+			Name, Executable string
+			Parent           struct{ Name string }
+		}
+		Destination struct{ Port int }
+		Network     struct{ Direction string }
+		User        struct{ ID string }
+	}
+	starts, checked := 0, 0
+	for n, line := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n")) {
+		ev.Process.Parent.Name, ev.Destination.Port = "", 0
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		p := &ev.Process
+		exe := strings.ToLower(p.Executable)
+		for _, d := range scratch {
+			if strings.Contains(exe, d) {
+				t.Errorf("line %d: %s runs from %s", n+1, p.Executable, d)
+			}
+		}
+		switch ev.Event.Category[0] {
+		case "process":
+			if ev.Event.Type[0] != "start" {
+				continue
+			}
+			starts++
+			if want, ok := wantParent[strings.ToLower(p.Name)]; ok {
+				checked++
+				if !has(want, p.Parent.Name) {
+					t.Errorf("line %d: %s started by %s, want one of %v", n+1, p.Name, p.Parent.Name, want)
+				}
+			}
+			if strings.EqualFold(p.Parent.Name, "services.exe") && has([]string{p.Name}, "cmd.exe", "powershell.exe") {
+				t.Errorf("line %d: services.exe starts %s", n+1, p.Name)
+			}
+		case "network":
+			if ev.Destination.Port == 3389 && (ev.Network.Direction != "ingress" || p.Name != "svchost.exe") {
+				t.Errorf("line %d: RDP %s by %s", n+1, ev.Network.Direction, p.Name)
+			}
+		}
+	}
+	if checked < starts/4 {
+		t.Errorf("only %d of %d process starts are system processes with a known parent: weak test", checked, starts)
+	}
+}
