@@ -164,7 +164,7 @@ cpu="one core (taskset -c $BENCH_CPU)"
 ((${#pin[@]})) || cpu="all cores (no taskset)"
 cat <<EOF
 
-### vigil eql on $(awk -v b="$bytes" 'BEGIN { printf "%.2f GB", b / 1e9 }') of ECS NDJSON (${st[LINES]} events), $cpu
+### vigil eql on $(awk -v b="$bytes" 'BEGIN { printf "%.2f GB", b / 1e9 }') of ECS NDJSON (${st[LINES]} events, $BENCH_PROFILE profile), $cpu
 
 Commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo "+changes"), $(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s), file in page cache.
 Ratios are against (a), measured in the same run; results are output lines (events or sequences).

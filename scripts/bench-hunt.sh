@@ -91,6 +91,8 @@ if [[ -n $big ]]; then
 fi
 
 echo
+echo "data: $(basename "$data") (benchgen profile $BENCH_PROFILE, seed $BENCH_SEED)"
+echo
 echo "| run | GB | seconds | MB/s | vs parse-only | user CPU s | max RSS MB | alerts |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
