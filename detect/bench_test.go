@@ -176,6 +176,16 @@ func BenchmarkPrebuiltRules(b *testing.B) {
 	benchEngine(b, rs, benchData(b), -1)
 }
 
+// BenchmarkPrebuiltRulesLiteralScan is BenchmarkPrebuiltRules with the
+// literal line scan instead of value dispatch, for comparison.
+func BenchmarkPrebuiltRulesLiteralScan(b *testing.B) {
+	rs, errs := CompileWith(prebuiltRules(b), CompileOptions{dispatch: dispatchLiterals})
+	if len(errs) > 0 {
+		b.Fatal(errs[0])
+	}
+	benchEngine(b, rs, benchData(b), -1)
+}
+
 // benchReorder is the CLI's default reorder window; VIGIL_BENCH_REORDER
 // (a duration) changes it.
 func benchReorder(tb testing.TB) time.Duration {

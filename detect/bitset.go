@@ -61,3 +61,5 @@ func (b bitset) each(f func(i int)) {
 		}
 	}
 }
+
+func (b bitset) has(i int) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }

@@ -32,9 +32,12 @@ type RuleSet struct {
 	skipped  map[string]int
 	lits     *litIndex
 	hasSlash bool // some rule has a literal with '/'
-	all      bitset
-	cats     []*catField
-	ranges   []*rangeSpec
+	// vals is the field-value dispatch table (values.go), used instead of
+	// the literal scan for rule sets of more than literalDispatchMax filters.
+	vals   *valIndex
+	all    bitset
+	cats   []*catField
+	ranges []*rangeSpec
 
 	excWarnings []string // exceptions.go
 }
@@ -107,6 +110,9 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 		rs.rules = append(rs.rules, cr)
 	}
 	rs.lits = newLitIndex(rs.rules)
+	if opts.dispatch == dispatchValues || (opts.dispatch == dispatchAuto && dispatchFor(len(rs.rules)) == dispatchValues) {
+		rs.vals = newValIndex(rs.rules)
+	}
 	rs.hasSlash = !rs.lits.slash.empty()
 	rs.all = newBitset(len(rs.rules))
 	catByField := map[string]*catField{}
@@ -138,6 +144,21 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 		rsp.rules.set(i)
 	}
 	return rs, errs
+}
+
+// literalDispatchMax is the largest rule set dispatched by a literal scan
+// of the raw line. A few rules' literals are rare enough that most lines
+// are skipped unparsed; with more, nearly every line holds some rule's
+// literal, and value dispatch after parsing evaluates far fewer rules
+// (13.7 instead of 21.4 rules per event with the prebuilt corpus over
+// generated endpoint events).
+const literalDispatchMax = 16
+
+func dispatchFor(rules int) dispatchMode {
+	if rules > literalDispatchMax {
+		return dispatchValues
+	}
+	return dispatchLiterals
 }
 
 func compileRule(r *rule.Rule) (*compiledRule, error) {
@@ -319,6 +340,7 @@ type Engine struct {
 	// exhaustive offers every line to every rule the index allows (no
 	// literal or category dispatch): the reference the tests compare with.
 	exhaustive bool
+	vd         *valDispatcher // value dispatch; nil: literal scan
 }
 
 type indexEntry struct {
@@ -375,6 +397,9 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 		e.toMs, e.hasTo = opts.To.UnixMilli(), true
 	}
 	e.noIndex = &indexEntry{mask: rs.all}
+	if rs.vals != nil {
+		e.vd = newValDispatcher(rs.vals, len(rs.rules))
+	}
 	return e
 }
 
@@ -392,6 +417,9 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 	}
 	e.stats.Lines++
 	c := e.cand
+	if e.vd != nil && !e.exhaustive {
+		return e.offerValues(line, src)
+	}
 	if e.exhaustive || eql.LineMaySpellOtherwise(line, false, true) {
 		c.copyFrom(e.rs.all) // \u can spell any literal
 	} else {
@@ -405,19 +433,55 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 		e.stats.Skipped++
 		return nil
 	}
-	d, err := e.p.Parse(line)
+	d, err := e.parse(line)
 	if err != nil {
-		e.stats.Malformed++
 		return err
 	}
-	e.stats.Parsed++
 	ie := e.indexOf(d)
 	if !c.and(ie.mask) || (!e.exhaustive && !e.categoryGate(d, c)) {
 		return nil
 	}
+	e.evaluate(line, d, ie, c, src)
+	return nil
+}
+
+func (e *Engine) parse(line []byte) (*event.Doc, error) {
+	d, err := e.p.Parse(line)
+	if err != nil {
+		e.stats.Malformed++
+		return nil, err
+	}
+	e.stats.Parsed++
+	return d, nil
+}
+
+// offerValues is Offer with value dispatch: every line is parsed, then
+// offered to the rules its index and category allow whose requirements on
+// its field values it may satisfy.
+func (e *Engine) offerValues(line []byte, src eql.Source) error {
+	d, err := e.parse(line)
+	if err != nil {
+		return err
+	}
+	ie := e.indexOf(d)
+	c := e.cand
+	c.copyFrom(ie.mask)
+	if !e.categoryGate(d, c) {
+		return nil
+	}
+	e.vd.candidates(d, c)
+	if !c.empty() {
+		e.evaluate(line, d, ie, c, src)
+	}
+	return nil
+}
+
+// evaluate feeds the event to the candidate rules c whose time range
+// (--from/--to) it is in.
+func (e *Engine) evaluate(line []byte, d *event.Doc, ie *indexEntry, c bitset, src eql.Source) {
 	if (e.hasFrom || e.hasTo) && !e.timeGate(d, c) {
 		e.stats.OutOfTime++
-		return nil
+		return
 	}
 	src.Index = ie.name
 	if src.ID == "" && bytes.Contains(line, idKey) {
@@ -437,7 +501,6 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 			e.stats.Evaluations++
 		}
 	}
-	return nil
 }
 
 // indexOf finds the event's index and which rules search it, caching the

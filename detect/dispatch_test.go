@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigilsec/vigil/internal/benchgen"
 	"github.com/vigilsec/vigil/rule"
@@ -126,6 +127,12 @@ func genEvents(t testing.TB, size int64, seed int64) []byte {
 			s = strings.Replace(s, `"data_stream":{`, `"_index":"winlogbeat-2026.01.01","data_stream":{`, 1)
 		case 5:
 			s = strings.Replace(s, `"data_stream":{"dataset"`, `"data_streamx":{"dataset"`, 1)
+		case 6:
+			// Unicode folding makes ſ equal s and the Kelvin sign equal k.
+			s = strings.Replace(s, `"name":"svchost.exe"`, `"name":"\u017fvchost.exe"`, 1)
+		case 7:
+			s = strings.Replace(s, `"name":"net.exe"`, `"name":"NET.EXE"`, 1)
+			s = strings.Replace(s, `/add`, `/ADD`, 1)
 		}
 		out.WriteString(s)
 		out.WriteByte('\n')
@@ -155,47 +162,62 @@ func TestDispatchEquivalence(t *testing.T) {
 				Query: `network where process.name : "CHROME.EXE"`},
 		}, false},
 	} {
-		literalFree := c.literalFree
-		t.Run(c.name, func(t *testing.T) {
-			rs, errs := Compile(c.rules)
-			for _, err := range errs {
-				t.Fatal(err)
+		for _, mode := range []dispatchMode{dispatchLiterals, dispatchValues} {
+			literalFree := c.literalFree
+			name := c.name + ", literal scan"
+			if mode == dispatchValues {
+				name = c.name + ", value dispatch"
 			}
-			few := false
-			runEngine := func(exhaustive bool) ([]*Alert, Stats) {
-				e := rs.NewEngine(Options{Now: testNow})
-				e.exhaustive = exhaustive
-				offerAll(t, e, data)
-				few = e.sc.few != nil
-				alerts, err := e.Finish()
-				if err != nil {
-					t.Fatal(err)
-				}
-				return alerts, e.Stats()
-			}
-			want, wst := runEngine(true)
-			got, gst := runEngine(false)
-			rulesHit := map[string]bool{}
-			for _, a := range want {
-				rulesHit[a.Rule.RuleID] = true
-			}
-			t.Logf("%d lines, %d alerts from %d rules; dispatch parsed %d, skipped %d, evaluations %d (exhaustive %d)",
-				gst.Lines, len(got), len(rulesHit), gst.Parsed, gst.Skipped, gst.Evaluations, wst.Evaluations)
-			if len(want) < 10 || len(rulesHit) < len(c.rules)*6/10 || (!literalFree && gst.Skipped == 0) {
-				t.Fatalf("weak test: %d alerts from %d rules, %d lines skipped", len(want), len(rulesHit), gst.Skipped)
-			}
-			if want := len(c.rules) < 5; few != want {
-				t.Errorf("one-by-one literal search: %v, want %v", few, want)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d alerts with dispatch, %d without", len(got), len(want))
-			}
-			for i := range want {
-				if !bytes.Equal(got[i].JSON(), want[i].JSON()) {
-					t.Fatalf("alert %d differs:\n dispatch   %s\n exhaustive %s", i, got[i].JSON(), want[i].JSON())
-				}
-			}
-		})
+			t.Run(name, func(t *testing.T) { testDispatchEquivalence(t, data, c.rules, literalFree, mode) })
+		}
+	}
+}
+
+func testDispatchEquivalence(t *testing.T, data []byte, rules []*rule.Rule, literalFree bool, mode dispatchMode) {
+	rs, errs := CompileWith(rules, CompileOptions{dispatch: mode})
+	for _, err := range errs {
+		t.Fatal(err)
+	}
+	few := false
+	runEngine := func(exhaustive bool) ([]*Alert, Stats) {
+		e := rs.NewEngine(Options{Now: testNow})
+		e.exhaustive = exhaustive
+		offerAll(t, e, data)
+		few = e.sc.few != nil
+		alerts, err := e.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return alerts, e.Stats()
+	}
+	want, wst := runEngine(true)
+	got, gst := runEngine(false)
+	rulesHit := map[string]bool{}
+	for _, a := range want {
+		rulesHit[a.Rule.RuleID] = true
+	}
+	t.Logf("%d lines, %d alerts from %d rules; dispatch parsed %d, skipped %d, evaluations %d (exhaustive %d)",
+		gst.Lines, len(got), len(rulesHit), gst.Parsed, gst.Skipped, gst.Evaluations, wst.Evaluations)
+	if len(want) < 10 || len(rulesHit) < len(rules)*6/10 {
+		t.Fatalf("weak test: %d alerts from %d rules", len(want), len(rulesHit))
+	}
+	if mode == dispatchLiterals {
+		if !literalFree && gst.Skipped == 0 {
+			t.Fatalf("weak test: no line skipped unparsed")
+		}
+		if want := len(rules) < 5; few != want {
+			t.Errorf("one-by-one literal search: %v, want %v", few, want)
+		}
+	} else if !literalFree && gst.Evaluations*4 > wst.Evaluations {
+		t.Errorf("value dispatch evaluated %d times, exhaustive %d: it does not narrow", gst.Evaluations, wst.Evaluations)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d alerts with dispatch, %d without", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i].JSON(), want[i].JSON()) {
+			t.Fatalf("alert %d differs:\n dispatch   %s\n exhaustive %s", i, got[i].JSON(), want[i].JSON())
+		}
 	}
 }
 
@@ -306,6 +328,52 @@ func TestEnginesShareRuleSet(t *testing.T) {
 	for i := range results[0] {
 		if !bytes.Equal(results[0][i].JSON(), results[1][i].JSON()) {
 			t.Fatalf("alert %d differs between engines", i)
+		}
+	}
+}
+
+// With Elastic's whole prebuilt corpus, both dispatches give exactly the
+// alerts of evaluating every rule on every event.
+func TestPrebuiltDispatchEquivalence(t *testing.T) {
+	rules := prebuiltRules(t)
+	data := genEvents(t, 3<<20, 9)
+	var want [][]byte
+	for _, mode := range []dispatchMode{dispatchValues, dispatchLiterals} {
+		rs, errs := CompileWith(rules, CompileOptions{dispatch: mode})
+		if len(errs) > 0 {
+			t.Fatal(errs[0])
+		}
+		run := func(exhaustive bool) ([][]byte, Stats) {
+			e := rs.NewEngine(Options{Now: testNow, ReorderWindow: 15 * time.Minute})
+			e.exhaustive = exhaustive
+			offerAll(t, e, data)
+			as, err := e.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out [][]byte
+			for _, a := range as {
+				out = append(out, a.JSON())
+			}
+			return out, e.Stats()
+		}
+		if want == nil {
+			var st Stats
+			want, st = run(true)
+			t.Logf("exhaustive: %d alerts, %d evaluations", len(want), st.Evaluations)
+			if len(want) < 50 {
+				t.Fatalf("weak test: %d alerts", len(want))
+			}
+		}
+		got, st := run(false)
+		t.Logf("dispatch %d: %d alerts, %.1f evaluations per line", mode, len(got), float64(st.Evaluations)/float64(st.Lines))
+		if len(got) != len(want) {
+			t.Fatalf("dispatch %d: %d alerts, exhaustive %d", mode, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("dispatch %d: alert %d differs:\n got  %s\n want %s", mode, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -316,7 +316,17 @@ type CompileOptions struct {
 	// Exceptions are exception lists loaded apart from the rules (Kibana
 	// exception list exports); a rule's own export objects are used too.
 	Exceptions *ExceptionLists
+
+	dispatch dispatchMode // tests: force a dispatch whatever the rule set's size
 }
+
+type dispatchMode uint8
+
+const (
+	dispatchAuto dispatchMode = iota
+	dispatchLiterals
+	dispatchValues
+)
 
 // ExceptionWarnings lists the rules that reference exception lists which
 // were not loaded (they run without them), one message each.

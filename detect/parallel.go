@@ -95,6 +95,10 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 		}
 	}
 	workers = min(workers, max(len(eqlRules), 1))
+	if copts.dispatch == dispatchAuto {
+		// Every engine dispatches as one engine with all the rules would.
+		copts.dispatch = dispatchFor(len(eqlRules))
+	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
