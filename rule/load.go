@@ -19,6 +19,12 @@ type LoadOptions struct {
 	// VersionLock gives the version of rules whose file has none
 	// (rule_id -> version), as detection-rules' version.lock.json does.
 	VersionLock map[string]int
+	// Types, when set, limits full decoding to rules of these types. A TOML
+	// rule of another type (read from a plain type = "..." string) comes
+	// back with only Type, Language, RuleID, Name and Source set and
+	// Partial true: for commands that run some types and count the rest,
+	// since decoding costs most of their start-up.
+	Types []string
 }
 
 // LoadResult is what Load read.

@@ -94,6 +94,9 @@ type Rule struct {
 	Transform map[string]any `json:"-"`
 	// Source is where the rule was loaded from.
 	Source Source `json:"-"`
+	// Partial: only Type, Language, RuleID, Name and Source were read
+	// (LoadOptions.Types).
+	Partial bool `json:"-"`
 
 	// orig is the Kibana JSON object the rule was read from, key by key in
 	// file order: an export writes unchanged values back byte for byte.

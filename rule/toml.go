@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ func loadTOML(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError
 		text = text[3:]
 	}
 	li := newLineIndex(text)
+	if len(opts.Types) > 0 {
+		if r := partialTOML(path, text, opts.Types); r != nil {
+			return []*Rule{r}, nil
+		}
+	}
 	var doc map[string]any
 	if _, err := toml.Decode(text, &doc); err != nil {
 		var pe toml.ParseError
@@ -363,4 +369,48 @@ func decodeMetadata(v any) (*Metadata, *metaErr) {
 		}
 	}
 	return meta, first
+}
+
+// partialTOML returns the stub of a rule whose type is not in types, or nil
+// when the rule must be decoded: its type is wanted, or the file is not
+// plain enough to be sure (the full decode then reports what is wrong).
+func partialTOML(path, text string, types []string) *Rule {
+	keys, complete := scanTOMLAll(text)
+	if !complete {
+		return nil
+	}
+	typ, ok := plainTOMLString(text, keys, "rule.type")
+	if !ok || slices.Contains(types, typ) {
+		return nil
+	}
+	id, ok1 := plainTOMLString(text, keys, "rule.rule_id")
+	name, ok2 := plainTOMLString(text, keys, "rule.name")
+	if !ok1 || !ok2 || id == "" {
+		return nil
+	}
+	lang, _ := plainTOMLString(text, keys, "rule.language")
+	return &Rule{Type: typ, Language: lang, RuleID: id, Name: name, Partial: true,
+		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}
+}
+
+// plainTOMLString reads the value of key when it is a one-line string
+// without escapes, which means what it says.
+func plainTOMLString(text string, keys map[string]tomlKey, key string) (string, bool) {
+	k, ok := keys[key]
+	if !ok || k.ValStart >= k.ValEnd {
+		return "", false
+	}
+	v := strings.TrimSpace(text[k.ValStart:k.ValEnd])
+	if len(v) < 2 || strings.HasPrefix(v, `"""`) || strings.HasPrefix(v, "'''") {
+		return "", false
+	}
+	q := v[0]
+	if (q != '"' && q != '\'') || v[len(v)-1] != q {
+		return "", false
+	}
+	in := v[1 : len(v)-1]
+	if strings.ContainsAny(in, `"'\`+"\n") {
+		return "", false
+	}
+	return in, true
 }

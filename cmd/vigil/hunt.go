@@ -143,7 +143,7 @@ func runHunt(e *env, f *huntFlags, paths []string) error {
 	problems := 0
 
 	// Rules.
-	res, err := loadRules(f.rules, f.versionLock)
+	res, err := loadRulesOf(f.rules, f.versionLock, runnableTypes)
 	if err != nil {
 		return err
 	}

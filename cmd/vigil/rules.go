@@ -63,9 +63,18 @@ Exit status: 0 no errors, 1 some rule has errors, 2 usage error.`,
 	return c
 }
 
+// runnableTypes are the rule types hunt and rules run execute.
+var runnableTypes = []string{"eql"}
+
 // loadRules loads PATHs, or the built-in pack when there are none.
 func loadRules(paths []string, versionLock string) (*rule.LoadResult, error) {
-	opts := rule.LoadOptions{}
+	return loadRulesOf(paths, versionLock, nil)
+}
+
+// loadRulesOf is loadRules decoding in full only the rules of types (all
+// when nil); the others are read as far as their type, id and name.
+func loadRulesOf(paths []string, versionLock string, types []string) (*rule.LoadResult, error) {
+	opts := rule.LoadOptions{Types: types}
 	if versionLock != "" {
 		lock, err := rule.LoadVersionLock(versionLock)
 		if err != nil {

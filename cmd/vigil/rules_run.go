@@ -86,7 +86,7 @@ func runRulesRun(e *env, f *rulesRunFlags, ruleID string) error {
 	if format != "table" && format != "ndjson" {
 		return usageErrorf("rules run: --format %q: want table or ndjson", format)
 	}
-	res, err := loadRules(f.rules, f.versionLock)
+	res, err := loadRulesOf(f.rules, f.versionLock, runnableTypes)
 	if err != nil {
 		return err
 	}
