@@ -17,6 +17,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigilsec/vigil/eql"
@@ -54,15 +55,12 @@ type compiledRule struct {
 	exc      *exceptionSet             // rule exceptions (exceptions.go); nil: none
 
 	// Alert constants.
-	params                          *jv
-	threat, sevMapping, riskMapping *jv
-	note, description, tags         *jv
-	references, indices, author     *jv
-	falsePositives, exceptions      *jv
-	from, to, interval              string
-	createdAt, updatedAt            string
-	maxSignals, version             int
-	immutable                       bool
+	jvOnce               sync.Once
+	jv                   *ruleJV
+	from, to, interval   string
+	createdAt, updatedAt string
+	maxSignals, version  int
+	immutable            bool
 }
 
 // CompileError is a rule that could not be compiled.

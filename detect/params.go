@@ -53,19 +53,39 @@ func (cr *compiledRule) alertConstants() {
 	if cr.createdAt == "" {
 		cr.createdAt = cr.updatedAt
 	}
-	cr.threat = toJV(r.Threat, jArr())
-	cr.sevMapping = toJV(r.SeverityMapping, jArr())
-	cr.riskMapping = toJV(r.RiskScoreMapping, jArr())
-	cr.params = frozen(cr.parameters())
-	cr.threat, cr.sevMapping, cr.riskMapping = frozen(cr.threat), frozen(cr.sevMapping), frozen(cr.riskMapping)
-	cr.note = frozen(optStr(r.Note))
-	cr.description = frozen(jStr(r.Description))
-	cr.tags = frozen(jStrs(nonNil(r.Tags)))
-	cr.references = frozen(jStrs(nonNil(r.References)))
-	cr.indices = frozen(jStrs(nonNil(r.Index)))
-	cr.author = frozen(jStrs(nonNil(r.Author)))
-	cr.falsePositives = frozen(jStrs(nonNil(r.FalsePositives)))
-	cr.exceptions = frozen(rawOr(r.ExceptionsList, jArr()))
+}
+
+// ruleJV holds a rule's constant alert fields, rendered once.
+type ruleJV struct {
+	params, threat, sevMapping, riskMapping *jv
+	note, description, tags                 *jv
+	references, indices, author             *jv
+	falsePositives, exceptions              *jv
+}
+
+// jvs returns the rule's constant alert fields, built when its first alert
+// is: most of a large rule set never alerts, and building them for every
+// rule cost a tenth of a hunt's start-up.
+func (cr *compiledRule) jvs() *ruleJV {
+	cr.jvOnce.Do(func() {
+		r := cr.r
+		c := &ruleJV{}
+		c.threat = toJV(r.Threat, jArr())
+		c.sevMapping = toJV(r.SeverityMapping, jArr())
+		c.riskMapping = toJV(r.RiskScoreMapping, jArr())
+		c.params = frozen(cr.parameters(c))
+		c.threat, c.sevMapping, c.riskMapping = frozen(c.threat), frozen(c.sevMapping), frozen(c.riskMapping)
+		c.note = frozen(optStr(r.Note))
+		c.description = frozen(jStr(r.Description))
+		c.tags = frozen(jStrs(nonNil(r.Tags)))
+		c.references = frozen(jStrs(nonNil(r.References)))
+		c.indices = frozen(jStrs(nonNil(r.Index)))
+		c.author = frozen(jStrs(nonNil(r.Author)))
+		c.falsePositives = frozen(jStrs(nonNil(r.FalsePositives)))
+		c.exceptions = frozen(rawOr(r.ExceptionsList, jArr()))
+		cr.jv = c
+	})
+	return cr.jv
 }
 
 // metaDate turns detection-rules' "2020/01/14" into an ISO timestamp.
@@ -100,7 +120,7 @@ func toJV(x any, def *jv) *jv {
 // parameters is kibana.alert.rule.parameters: the rule's parameters in
 // snake case, as Kibana's commonParamsCamelToSnake and
 // typeSpecificCamelToSnake write them for an EQL rule.
-func (cr *compiledRule) parameters() *jv {
+func (cr *compiledRule) parameters(c *ruleJV) *jv {
 	r := cr.r
 	o := newObj()
 	o.set("description", jStr(r.Description))
@@ -122,9 +142,9 @@ func (cr *compiledRule) parameters() *jv {
 	o.set("from", jStr(cr.from))
 	o.set("rule_id", jStr(r.RuleID))
 	o.set("max_signals", jInt(cr.maxSignals))
-	o.set("risk_score_mapping", cr.riskMapping)
-	o.set("severity_mapping", cr.sevMapping)
-	o.set("threat", cr.threat)
+	o.set("risk_score_mapping", c.riskMapping)
+	o.set("severity_mapping", c.sevMapping)
+	o.set("threat", c.threat)
 	o.set("to", jStr(cr.to))
 	o.set("references", jStrs(nonNil(r.References)))
 	o.set("version", jInt(cr.version))

@@ -30,8 +30,10 @@ func loadTOML(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError
 		text = text[3:]
 	}
 	li := newLineIndex(text)
+	var scanned map[string]tomlKey
 	if len(opts.Types) > 0 {
-		if r := partialTOML(path, text, opts.Types); r != nil {
+		var r *Rule
+		if r, scanned = partialTOML(path, text, opts.Types); r != nil {
 			return []*Rule{r}, nil
 		}
 	}
@@ -49,7 +51,9 @@ func loadTOML(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError
 		}
 		return nil, []*LoadError{{Path: path, Msg: "invalid TOML: " + err.Error()}}
 	}
-	scanned := scanTOML(text)
+	if scanned == nil {
+		scanned = scanTOML(text)
+	}
 	posOf := func(p string) filePos {
 		for q := p; q != ""; {
 			if k, ok := scanned[q]; ok {
@@ -374,23 +378,24 @@ func decodeMetadata(v any) (*Metadata, *metaErr) {
 // partialTOML returns the stub of a rule whose type is not in types, or nil
 // when the rule must be decoded: its type is wanted, or the file is not
 // plain enough to be sure (the full decode then reports what is wrong).
-func partialTOML(path, text string, types []string) *Rule {
+// The key scan is returned for the full decode to reuse.
+func partialTOML(path, text string, types []string) (*Rule, map[string]tomlKey) {
 	keys, complete := scanTOMLAll(text)
 	if !complete {
-		return nil
+		return nil, keys
 	}
 	typ, ok := plainTOMLString(text, keys, "rule.type")
 	if !ok || slices.Contains(types, typ) {
-		return nil
+		return nil, keys
 	}
 	id, ok1 := plainTOMLString(text, keys, "rule.rule_id")
 	name, ok2 := plainTOMLString(text, keys, "rule.name")
 	if !ok1 || !ok2 || id == "" {
-		return nil
+		return nil, keys
 	}
 	lang, _ := plainTOMLString(text, keys, "rule.language")
 	return &Rule{Type: typ, Language: lang, RuleID: id, Name: name, Partial: true,
-		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}
+		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}, keys
 }
 
 // plainTOMLString reads the value of key when it is a one-line string
