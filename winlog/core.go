@@ -84,6 +84,10 @@ type mapper struct {
 	dropDash bool
 	hk, hv   []string // parsed hashes
 	args     []string // split command line (argv)
+	// The last file name and its JSON string: every record of a file
+	// carries it, escaping it once per file is enough.
+	file    string
+	fileBuf []byte
 }
 
 func (m *mapper) reset() {
@@ -94,6 +98,17 @@ func (m *mapper) reset() {
 	m.sysmon = 0
 	m.dropDash = false
 	m.hk, m.hv = m.hk[:0], m.hv[:0]
+}
+
+// fileJSON returns file as a JSON string literal (for a kRaw node),
+// escaped once per file. It stays valid until the file changes (a document
+// is written before the next record is mapped).
+func (m *mapper) fileJSON(file string) string {
+	if file != m.file || len(m.fileBuf) == 0 {
+		m.file = file
+		m.fileBuf = appendStr(m.fileBuf[:0], file)
+	}
+	return unsafe.String(&m.fileBuf[0], len(m.fileBuf))
 }
 
 // str turns scratch[start:] into a string (see scratch).
@@ -223,7 +238,7 @@ func (m *mapper) mapRecord(from int, file string) {
 		d.addStr(os, "family", "windows")
 		log := d.add(0, "log", kObject)
 		if file != "" {
-			d.addStr(d.add(log, "file", kObject), "path", file)
+			d.addKind(d.add(log, "file", kObject), "path", kRaw, m.fileJSON(file), 0)
 		}
 		d.addStr(log, "level", levelName(sys.Level))
 		ds := d.add(0, "data_stream", kObject)

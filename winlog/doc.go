@@ -1,11 +1,13 @@
 package winlog
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -292,7 +294,7 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 		return append(b, n.s...)
 	case kTime:
 		b = append(b, '"')
-		b = appendISOMillis(b, time.Unix(0, n.n).UTC())
+		b = appendUnixMillis(b, n.n)
 		return append(b, '"')
 	case kUint:
 		b = append(b, '"')
@@ -359,18 +361,33 @@ func appendStr(b []byte, s string) []byte {
 	start, i := 0, 0
 	for {
 		for i+8 <= len(s) {
-			if m := special8(s[i : i+8]); m != 0 {
+			if m := special8(load8(s, i)); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				break
+				goto found
 			}
 			i += 8
 		}
-		for i < len(s) && !jsonSpecial[s[i]] {
-			i++
-		}
-		if i >= len(s) {
+		if i < len(s) {
+			if len(s) >= 8 {
+				// The last 1-7 bytes: the word ending the string, whose
+				// first bytes (already seen, clean) are masked off.
+				m := special8(load8(s, len(s)-8)) &^ (1<<(8*uint(8-(len(s)-i))) - 1)
+				if m == 0 {
+					break
+				}
+				i = len(s) - 8 + bits.TrailingZeros64(m)>>3
+			} else {
+				for i < len(s) && !jsonSpecial[s[i]] {
+					i++
+				}
+				if i == len(s) {
+					break
+				}
+			}
+		} else {
 			break
 		}
+	found:
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
@@ -408,6 +425,12 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// load8 reads s[i:i+8] as a little-endian word (the caller checks the
+// bounds: one unaligned load instead of eight byte loads).
+func load8(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
 const hexLower = "0123456789abcdef"
 
 // jsonSpecial marks the bytes appendStr must look at: control characters,
@@ -419,14 +442,11 @@ var jsonSpecial = func() (t [256]bool) {
 	return t
 }()
 
-// special8 has the high bit set in each of the 8 bytes of s (little-endian
-// order) that jsonSpecial marks. Bytes above the first marked one may be
-// marked wrongly (borrows), the first is exact: callers only use that one.
-func special8(s string) uint64 {
+// special8 has the high bit set in each byte of the little-endian word x
+// that jsonSpecial marks. Bytes above the first marked one may be marked
+// wrongly (borrows), the first is exact: callers only use that one.
+func special8(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 	ctl := (x - lo*0x20) &^ x // a byte < 0x20
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
@@ -446,6 +466,47 @@ func appendISOMillis(b []byte, t time.Time) []byte {
 		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 	return b
+}
+
+// appendUnixMillis writes time.Unix(0, ns).UTC() as appendISOMillis does,
+// computing the civil date directly (days to year/month/day as in Howard
+// Hinnant's civil_from_days) instead of through time.Time's Date and
+// Clock: two timestamps per document.
+func appendUnixMillis(b []byte, ns int64) []byte {
+	sec, nsec := ns/1e9, ns%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	days, sod := sec/86400, sec%86400
+	if sod < 0 {
+		days, sod = days-1, sod+86400
+	}
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	mo := mp + 3
+	if mp >= 10 {
+		mo = mp - 9
+	}
+	if mo <= 2 {
+		y++
+	}
+	if y < 0 || y > 9999 {
+		return appendISOMillis(b, time.Unix(0, ns).UTC())
+	}
+	h, mi, s, ms := sod/3600, sod/60%60, sod%60, nsec/1e6
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
 // appendUpperJSON writes s upper-cased (ASCII only: GUIDs and hex).

@@ -1,6 +1,7 @@
 package winlog
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 	"time"
@@ -68,4 +69,25 @@ func FuzzAppendStr(f *testing.F) {
 			t.Fatalf("%q: %s, want %s", s, got, want)
 		}
 	})
+}
+
+// appendUnixMillis writes what appendISOMillis(time.Unix(0, ns).UTC())
+// writes, for any int64 (the document keeps times as Unix nanoseconds).
+func TestAppendUnixMillis(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	ns := []int64{0, -1, 1, 1e9 - 1, -1e9, -1e9 + 1, 86400e9 - 1, -86400e9, math.MaxInt64, math.MinInt64,
+		time.Date(2000, 2, 29, 23, 59, 59, 999999999, time.UTC).UnixNano(),
+		time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano(),
+		time.Date(2100, 2, 28, 12, 0, 0, 1e6, time.UTC).UnixNano()}
+	for i := 0; i < 200000; i++ {
+		ns = append(ns, r.Int63()-r.Int63())
+	}
+	for i := 0; i < 20000; i++ { // around day and era boundaries
+		ns = append(ns, (r.Int63n(200000)-100000)*86400e9+r.Int63n(3)-1)
+	}
+	for _, n := range ns {
+		if got, want := string(appendUnixMillis(nil, n)), string(appendISOMillis(nil, time.Unix(0, n).UTC())); got != want {
+			t.Fatalf("%d: %s, want %s", n, got, want)
+		}
+	}
 }
