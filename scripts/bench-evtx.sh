@@ -21,7 +21,9 @@
 # Environment:
 #   BENCH_DIR   binaries and outputs (default /tmp/vigil-bench-evtx)
 #   BENCH_CPU   the core to pin to (default 0)
-#   BENCH_RUNS  runs per step, the fastest is reported (default 1)
+#   BENCH_RUNS  rounds; each runs every step of every build once (alternating
+#               builds, so that both see the same load), the fastest run of
+#               each is reported (default 1)
 #   BENCH_BASE  a git revision to measure too, as a baseline in the same run
 #               (built in a temporary worktree; read-only rows need
 #               cmd/vigil-evtxbench in that revision, else they say n/a)
@@ -104,71 +106,84 @@ else
 	echo "bench-evtx: no GNU time: CPU seconds and max RSS are not measured" >&2
 fi
 
-# measure NAME CMD...: runs CMD (stdout to $BENCH_DIR/NAME.out, stderr to
-# NAME.err) BENCH_RUNS times; sets secs, cpu, rss_mb of the fastest run.
-measure() {
+# run_once NAME CMD...: runs CMD once (stdout to $BENCH_DIR/NAME.out, stderr
+# to NAME.err) and keeps, per NAME, the fastest run's seconds, CPU seconds
+# and max RSS.
+declare -A best_secs best_cpu best_rss
+run_once() {
 	local name=$1 tfile=$BENCH_DIR/$1.time
 	shift
-	local i t0 t1 s
-	secs=""
-	for ((i = 0; i < BENCH_RUNS; i++)); do
-		local cmd=(env GOMAXPROCS=1 "${pin[@]}" "$@")
-		((${#timer[@]})) && cmd=("${timer[@]}" "$tfile" "${cmd[@]}")
-		t0=$(date +%s%N)
-		"${cmd[@]}" >"$BENCH_DIR/$name.out" 2>"$BENCH_DIR/$name.err" || true
-		t1=$(date +%s%N)
-		s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-		if [[ -z $secs ]] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-			secs=$s cpu="n/a" rss_mb="n/a"
-			if [[ -s $tfile ]]; then
-				read -r u sy m < <(tail -1 "$tfile")
-				cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
-				rss_mb=$(awk -v m="$m" 'BEGIN { printf "%.0f", m / 1024 }')
-			fi
+	local t0 t1 s u sy m
+	local cmd=(env GOMAXPROCS=1 "${pin[@]}" "$@")
+	((${#timer[@]})) && cmd=("${timer[@]}" "$tfile" "${cmd[@]}")
+	t0=$(date +%s%N)
+	"${cmd[@]}" >"$BENCH_DIR/$name.out" 2>"$BENCH_DIR/$name.err" || true
+	t1=$(date +%s%N)
+	s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	if [[ -z ${best_secs[$name]:-} ]] || awk -v a="$s" -v b="${best_secs[$name]}" 'BEGIN { exit !(a < b) }'; then
+		best_secs[$name]=$s best_cpu[$name]="n/a" best_rss[$name]="n/a"
+		if [[ -s $tfile ]]; then
+			read -r u sy m < <(tail -1 "$tfile")
+			best_cpu[$name]=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+			best_rss[$name]=$(awk -v m="$m" 'BEGIN { printf "%.0f", m / 1024 }')
 		fi
-	done
+	fi
 }
 
 declare -a rows
 declare -A rate
-# row STEP BUILD RECORDS: one table line from the last measure.
+# row STEP BUILD NAME RECORDS: one table line from the best run of NAME.
 row() {
-	local step=$1 build=$2 records=$3 label rps mbs
+	local step=$1 build=$2 name=$3 records=$4 label rps mbs cps secs=${best_secs[$3]} cpu=${best_cpu[$3]}
 	label=$cur_label
 	[[ $build == base ]] && label=$base_label
 	rps=$(awk -v n="$records" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
 	mbs=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", b / 1e6 / s }')
+	cps="n/a"
+	[[ $cpu != n/a ]] && cps=$(awk -v n="$records" -v c="$cpu" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')
 	rate[$step/$build]=$rps
-	rows+=("| $step | $label | $secs | $cpu | $records | $rps | $mbs | $rss_mb |")
-	echo "bench-evtx: $step, $label: ${secs}s, $records records, $rps records/s, $mbs MB/s" >&2
+	rate[cpu/$step/$build]=$cps
+	rows+=("| $step | $label | $secs | $cpu | $records | $rps | $cps | $mbs | ${best_rss[$name]} |")
+	echo "bench-evtx: $step, $label: ${secs}s, $records records, $rps records/s ($cps per CPU second), $mbs MB/s" >&2
 }
 
+# The runs: every step of every build once per round, BENCH_RUNS rounds, so
+# that a baseline and the working tree see the same load on a shared machine.
+workers_of() {
+	# One evaluation worker, where the build has the flag (older ones are single-threaded).
+	"$BENCH_DIR/bin/vigil-$1" hunt --help 2>&1 | grep -q -- --workers && echo --workers 1
+	return 0
+}
+for ((round = 0; round < BENCH_RUNS; round++)); do
+	for b in "${builds[@]}"; do
+		eb=$BENCH_DIR/bin/vigil-evtxbench-$b
+		if [[ -x $eb ]]; then
+			run_once "read-$b" "$eb" "${files[@]}"
+			"$eb" -h 2>&1 | grep -q -- -reuse && run_once "read-reuse-$b" "$eb" -reuse "${files[@]}"
+		fi
+		run_once "normalize-$b" "$BENCH_DIR/bin/vigil-$b" normalize "${files[@]}"
+		read -ra workers < <(workers_of "$b")
+		run_once "hunt-$b" "$BENCH_DIR/bin/vigil-$b" hunt "${workers[@]}" --stats --format ndjson "${rules[@]}" "${files[@]}"
+	done
+done
 for b in "${builds[@]}"; do
-	eb=$BENCH_DIR/bin/vigil-evtxbench-$b
-	if [[ -x $eb ]]; then
-		measure "read-$b" "$eb" "${files[@]}"
+	if [[ -n ${best_secs[read-$b]:-} ]]; then
 		n=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$BENCH_DIR/read-$b.out")
 		[[ -n $n ]] || die "read-only ($b) failed: $(cat "$BENCH_DIR/read-$b.err")"
-		row "(1) read only" "$b" "$n"
-		if "$eb" -h 2>&1 | grep -q -- -reuse; then
-			measure "read-reuse-$b" "$eb" -reuse "${files[@]}"
+		row "(1) read only" "$b" "read-$b" "$n"
+		if [[ -n ${best_secs[read-reuse-$b]:-} ]]; then
 			n=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$BENCH_DIR/read-reuse-$b.out")
-			row "(1) read only, Reader.Reuse" "$b" "$n"
+			row "(1) read only, Reader.Reuse" "$b" "read-reuse-$b" "$n"
 		fi
 	else
-		rows+=("| (1) read only | $base_label | n/a (no cmd/vigil-evtxbench) | | | | | |")
+		rows+=("| (1) read only | $base_label | n/a (no cmd/vigil-evtxbench) | | | | | | |")
 	fi
-	measure "normalize-$b" "$BENCH_DIR/bin/vigil-$b" normalize "${files[@]}"
 	n=$(sed -n 's/.*files, \([0-9]*\) records.*/\1/p' "$BENCH_DIR/normalize-$b.err" | tail -1)
 	[[ -n $n ]] || die "vigil normalize ($b) failed: $(tail -5 "$BENCH_DIR/normalize-$b.err")"
-	row "(2) read+normalise" "$b" "$n"
-	workers=()
-	# One evaluation worker, where the build has the flag (older ones are single-threaded).
-	"$BENCH_DIR/bin/vigil-$b" hunt --help 2>&1 | grep -q -- --workers && workers=(--workers 1)
-	measure "hunt-$b" "$BENCH_DIR/bin/vigil-$b" hunt "${workers[@]}" --stats --format ndjson "${rules[@]}" "${files[@]}"
+	row "(2) read+normalise" "$b" "normalize-$b" "$n"
 	n=$(sed -n 's/.* files, \([0-9]*\) events read.*/\1/p' "$BENCH_DIR/hunt-$b.err" | tail -1)
 	[[ -n $n ]] || die "vigil hunt ($b) failed: $(tail -5 "$BENCH_DIR/hunt-$b.err")"
-	row "(3) hunt, $nrules rules" "$b" "$n"
+	row "(3) hunt, $nrules rules" "$b" "hunt-$b" "$n"
 done
 
 cpuinfo="one core (taskset -c $BENCH_CPU), GOMAXPROCS=1"
@@ -177,21 +192,27 @@ cat <<EOF
 
 ### Windows event logs: ${#files[@]} .evtx files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') ($EVTX_DIR), $cpuinfo
 
-$(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s), files in page cache. (1) extracts System,
+$(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s) (builds interleaved), files in page cache; seconds and
+records/s are wall-clock time of the whole process (start-up included), records/CPU s divides by its user+system
+CPU time (less disturbed by other load on a shared machine). (1) extracts System,
 EventData and UserData from each record; (2) writes the ECS documents to /dev/null; (3) runs the $nrules EQL
 rules of detection-rules whose index patterns cover Windows event logs (winlogbeat-*, logs-windows.*,
 logs-system.security*/system*/application*/\*; rules/ except _deprecated, and rules_building_block). CPU s is user+system time (GNU time).
 
-| step | build | seconds | CPU s | records | records/s | MB/s | max RSS MB |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| step | build | seconds | CPU s | records | records/s | records/CPU s | MB/s | max RSS MB |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 EOF
 printf '%s\n' "${rows[@]}"
 if [[ -n $BENCH_BASE ]]; then
 	echo
-	echo "Speed-up of the working tree over $base_label (records/s ratio, same run):"
-	for step in "(1) read only" "(2) read+normalise" "(3) hunt, $nrules rules"; do
+	echo "Speed-up of the working tree over $base_label (records/s ratio, and records/CPU s ratio, same run):"
+	for step in "(1) read only" "(1) read only, Reader.Reuse" "(2) read+normalise" "(3) hunt, $nrules rules"; do
 		if [[ -n ${rate[$step/base]:-} && -n ${rate[$step/cur]:-} ]]; then
-			echo "- $step: $(awk -v a="${rate[$step/cur]}" -v b="${rate[$step/base]}" 'BEGIN { printf "%.2fx", a / b }')"
+			cpuratio=n/a
+			if [[ ${rate[cpu/$step/base]:-n/a} != n/a && ${rate[cpu/$step/cur]:-n/a} != n/a ]]; then
+				cpuratio=$(awk -v a="${rate[cpu/$step/cur]}" -v b="${rate[cpu/$step/base]}" 'BEGIN { printf "%.2fx", a / b }')
+			fi
+			echo "- $step: $(awk -v a="${rate[$step/cur]}" -v b="${rate[$step/base]}" 'BEGIN { printf "%.2fx", a / b }') (CPU: $cpuratio)"
 		fi
 	done
 fi
