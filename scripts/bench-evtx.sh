@@ -9,7 +9,9 @@
 #                        the normaliser needs); once with independent records
 #                        (evtx.Reader default), once with -reuse
 #                        (evtx.Reader.Reuse: record memory reused)
-#   (2) read+normalise   vigil normalize FILES >/dev/null
+#   (2) read+normalise   vigil normalize FILES >/dev/null; and in process
+#                        (vigil-evtxbench -normalize: the same reading and
+#                        normalisation without vigil's start-up and output)
 #   (3) hunt             vigil hunt --workers 1 with every EQL rule whose index
 #                        patterns cover Windows event logs (winlogbeat-*,
 #                        logs-windows.*, logs-system.security*, .system*,
@@ -160,6 +162,7 @@ for ((round = 0; round < BENCH_RUNS; round++)); do
 		if [[ -x $eb ]]; then
 			run_once "read-$b" "$eb" "${files[@]}"
 			"$eb" -h 2>&1 | grep -q -- -reuse && run_once "read-reuse-$b" "$eb" -reuse "${files[@]}"
+			"$eb" -h 2>&1 | grep -q -- -normalize && run_once "normalize-inproc-$b" "$eb" -normalize "${files[@]}"
 		fi
 		run_once "normalize-$b" "$BENCH_DIR/bin/vigil-$b" normalize "${files[@]}"
 		read -ra workers < <(workers_of "$b")
@@ -178,6 +181,10 @@ for b in "${builds[@]}"; do
 	else
 		rows+=("| (1) read only | $base_label | n/a (no cmd/vigil-evtxbench) | | | | | | |")
 	fi
+	if [[ -n ${best_secs[normalize-inproc-$b]:-} ]]; then
+		n=$(sed -n 's/.* records \([0-9]*\) .*/\1/p' "$BENCH_DIR/normalize-inproc-$b.out")
+		row "(2) read+normalise in process" "$b" "normalize-inproc-$b" "$n"
+	fi
 	n=$(sed -n 's/.*files, \([0-9]*\) records.*/\1/p' "$BENCH_DIR/normalize-$b.err" | tail -1)
 	[[ -n $n ]] || die "vigil normalize ($b) failed: $(tail -5 "$BENCH_DIR/normalize-$b.err")"
 	row "(2) read+normalise" "$b" "normalize-$b" "$n"
@@ -195,7 +202,8 @@ cat <<EOF
 $(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s) (builds interleaved), files in page cache; seconds and
 records/s are wall-clock time of the whole process (start-up included), records/CPU s divides by its user+system
 CPU time (less disturbed by other load on a shared machine). (1) extracts System,
-EventData and UserData from each record; (2) writes the ECS documents to /dev/null; (3) runs the $nrules EQL
+EventData and UserData from each record; (2) writes the ECS documents to /dev/null (vigil normalize; "in process":
+vigil-evtxbench -normalize, documents built and discarded, no vigil start-up); (3) runs the $nrules EQL
 rules of detection-rules whose index patterns cover Windows event logs (winlogbeat-*, logs-windows.*,
 logs-system.security*/system*/application*/\*; rules/ except _deprecated, and rules_building_block). CPU s is user+system time (GNU time).
 
@@ -206,7 +214,7 @@ printf '%s\n' "${rows[@]}"
 if [[ -n $BENCH_BASE ]]; then
 	echo
 	echo "Speed-up of the working tree over $base_label (records/s ratio, and records/CPU s ratio, same run):"
-	for step in "(1) read only" "(1) read only, Reader.Reuse" "(2) read+normalise" "(3) hunt, $nrules rules"; do
+	for step in "(1) read only" "(1) read only, Reader.Reuse" "(2) read+normalise in process" "(2) read+normalise" "(3) hunt, $nrules rules"; do
 		if [[ -n ${rate[$step/base]:-} && -n ${rate[$step/cur]:-} ]]; then
 			cpuratio=n/a
 			if [[ ${rate[cpu/$step/base]:-n/a} != n/a && ${rate[cpu/$step/cur]:-n/a} != n/a ]]; then
