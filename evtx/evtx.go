@@ -48,7 +48,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"sync"
 	"time"
 )
@@ -198,7 +197,7 @@ func (r *Reader) release() {
 
 // Open opens an EVTX file. Close releases it.
 func Open(path string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}

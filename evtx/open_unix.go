@@ -1,0 +1,25 @@
+//go:build unix
+
+package evtx
+
+import (
+	"os"
+	"syscall"
+)
+
+// openFile opens path for reading. os.Open registers a regular file with
+// the poller, which takes four more system calls (non-blocking mode set,
+// epoll refused, blocking mode restored) than a blocking descriptor handed
+// to os.NewFile: measurable when reading many small files.
+func openFile(path string) (*os.File, error) {
+	for {
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+}
