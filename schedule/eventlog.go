@@ -16,6 +16,10 @@ import (
 // log with.
 const DetectorName = "vigil-schedule"
 
+// HandleChunk is the most events HandleLog evaluates before it stores
+// their alerts.
+const HandleChunk = 8192
+
 // HandleLog is an eventlog.Handler: it feeds a batch of log records (each
 // an event with its _index and _id, as the ingest server stores them) and
 // saves the rules' state before the batch is acknowledged. Malformed
@@ -26,15 +30,25 @@ func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) erro
 		return nil
 	}
 	// A record may hold several events, one per line (the server batches
-	// documents without a client id).
-	evs := make([]Event, 0, len(batch))
+	// documents without a client id). A consumer that fell behind gets
+	// large batches (up to millions of events): their alerts are stored
+	// chunk by chunk, so an alert waits for its chunk, not for the batch
+	// (a redelivered batch finds them stored: duplicates, not created
+	// twice).
+	evs := make([]Event, 0, min(len(batch), HandleChunk))
 	for _, r := range batch {
 		eventlog.EachEvent(r.Data, func(_ int, line []byte) error {
 			evs = append(evs, Event{Line: line})
+			if len(evs) >= HandleChunk {
+				s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
+				evs = evs[:0]
+			}
 			return nil
 		})
 	}
-	s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
+	if len(evs) > 0 {
+		s.FeedBatch(ctx, evs)
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}

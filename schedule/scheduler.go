@@ -158,6 +158,55 @@ type group struct {
 	src     []*detect.Alert // as built, while in memory (suppression reads it)
 }
 
+// groupAlert is a group's alert as saved: the document as JSON
+// (doc_json), not base64 (Alert.Doc's encoding, still read from groups
+// saved before).
+type groupAlert struct {
+	alerts.Alert
+	DocJSON json.RawMessage `json:"doc_json,omitempty"`
+}
+
+// MarshalJSON writes the documents as they are (they are valid JSON: the
+// engine renders them, SetFields keeps them so).
+func (g *group) MarshalJSON() ([]byte, error) {
+	b := fmt.Appendf(nil, `{"range_ms":%d,"alerts":[`, g.RangeMs)
+	for i, a := range g.Alerts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		head := *a
+		head.Doc = nil
+		h, err := json.Marshal(&head)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, h[:len(h)-1]...)
+		b = append(b, `,"doc_json":`...)
+		b = append(b, a.Doc...)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...), nil
+}
+
+// UnmarshalJSON reads both forms of the documents.
+func (g *group) UnmarshalJSON(b []byte) error {
+	var v struct {
+		RangeMs int64         `json:"range_ms"`
+		Alerts  []*groupAlert `json:"alerts"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	g.RangeMs, g.Alerts = v.RangeMs, make([]*alerts.Alert, len(v.Alerts))
+	for i, a := range v.Alerts {
+		if a.DocJSON != nil {
+			a.Doc = a.DocJSON
+		}
+		g.Alerts[i] = &a.Alert
+	}
+	return nil
+}
+
 func sortGroups(gs []*group) {
 	sort.SliceStable(gs, func(i, j int) bool { return gs[i].RangeMs < gs[j].RangeMs })
 }

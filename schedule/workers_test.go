@@ -208,3 +208,107 @@ func TestSchedulerWithWorkers(t *testing.T) {
 		t.Run(name, f)
 	}
 }
+
+// TestHandleLogChunks: a batch larger than HandleChunk is stored chunk by
+// chunk, with the same result as one FeedBatch of all its events.
+func TestHandleLogChunks(t *testing.T) {
+	n := HandleChunk*2 + 100
+	var data []byte
+	var evs []Event
+	for i := range n {
+		name := "good.exe"
+		if i%500 == 0 {
+			name = "evil.exe"
+		}
+		ev := procEv(fmt.Sprintf("c%d", i), t0.Add(time.Duration(i)*time.Millisecond), name, "h")
+		line := append([]byte(fmt.Sprintf(`{"_id":%q,`, ev.ID)), ev.Line[1:]...)
+		data = append(append(data, line...), '\n')
+		evs = append(evs, Event{Line: line})
+	}
+	run := func(feed func(*Scheduler)) ([]string, Record) {
+		st, err := alerts.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		clock := &fakeClock{t: t0}
+		s, errs := New([]*rule.Rule{eventRule(5)}, Options{Clock: clock, Store: st, Workers: 2})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		s.Tick(context.Background())
+		feed(s)
+		clock.Add(5 * time.Minute)
+		rec := one(t, s.Tick(context.Background()))
+		rec.DurationMs = 0
+		_, as, err := st.Query(context.Background(), alerts.Filter{Size: alerts.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range as {
+			out = append(out, string(a.Doc))
+		}
+		sort.Strings(out)
+		s.Close(context.Background())
+		return out, rec
+	}
+	got, grec := run(func(s *Scheduler) {
+		if err := s.HandleLog(context.Background(), []eventlog.Record{{Seq: 1, Data: data}}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Stats().Fed != int64(n) {
+			t.Fatalf("fed %d of %d", s.Stats().Fed, n)
+		}
+	})
+	want, wrec := run(func(s *Scheduler) { s.FeedBatch(context.Background(), evs); s.Flush(context.Background()) })
+	// 5 created in the period, 5 more from the waiting ones as the next
+	// period opens.
+	if len(want) != 10 || wrec.GroupsCreated != 5 || wrec.NotCreated != n/500+1-5 {
+		t.Fatalf("one batch: %d alerts, record %+v", len(want), wrec)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("chunked: %d alerts\n%s\nwant %d\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+	}
+	gb, _ := json.Marshal(grec)
+	wb, _ := json.Marshal(wrec)
+	if string(gb) != string(wb) {
+		t.Fatalf("record %s\nwant %s", gb, wb)
+	}
+}
+
+// A waiting group is saved with its documents as JSON, read back equal,
+// and groups saved before (documents in base64) still read.
+func TestGroupEncoding(t *testing.T) {
+	g := &group{RangeMs: 42, Alerts: []*alerts.Alert{
+		{UUID: "u1", RuleID: "r", Severity: "high", Host: "h", Timestamp: t0, Created: t0.Add(time.Second), Kind: "sequence",
+			Doc: []byte(`{"kibana.alert.uuid":"u1","host":{"name":"h"},"s":"a\"b"}`)},
+		{UUID: "u2", RuleID: "r", Kind: "building_block", BuildingBlock: true, GroupID: "u1", Doc: []byte(`{}`)},
+	}}
+	b, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(b) || !strings.Contains(string(b), `"doc_json":{"kibana.alert.uuid":"u1"`) {
+		t.Fatalf("%s", b)
+	}
+	var back group
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	type plain struct { // the encoding before: Alert's own (base64 documents)
+		RangeMs int64           `json:"range_ms"`
+		Alerts  []*alerts.Alert `json:"alerts"`
+	}
+	old, _ := json.Marshal(plain{g.RangeMs, g.Alerts})
+	var fromOld group
+	if err := json.Unmarshal(old, &fromOld); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(plain{g.RangeMs, g.Alerts})
+	for name, got := range map[string]*group{"new": &back, "old": &fromOld} {
+		if gb, _ := json.Marshal(plain{got.RangeMs, got.Alerts}); string(gb) != string(want) {
+			t.Errorf("%s form read back:\n%s\nwant\n%s", name, gb, want)
+		}
+	}
+}

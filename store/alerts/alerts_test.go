@@ -298,3 +298,43 @@ func TestSaveStates(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Waiting groups are stored deflated and read back as given; rows stored
+// before (plain JSON) still read.
+func TestDeferredPacked(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := []byte(`{"alerts":[` + strings.Repeat(`{"doc":{"kibana.alert.rule.name":"Evil process","host":{"name":"a"}}},`, 200) + `{}]}`)
+	if err := s.SaveStates(ctx, []RuleSave{{RuleID: "r", Upsert: []DeferredRow{{"a", 1, big}, {"b", 2, []byte{}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A row as stored before packing.
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO deferred(rule_id, uuid, range_ms, data) VALUES('r','c',3,?)", []byte(`{"old":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	if err := s.db.QueryRowContext(ctx, "SELECT length(data) FROM deferred WHERE uuid = 'a'").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored*4 > len(big) {
+		t.Errorf("stored %d bytes of %d: not packed", stored, len(big))
+	}
+	rows, err := s.LoadDeferred(ctx, "r")
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("%+v %v", rows, err)
+	}
+	if string(rows[0].Data) != string(big) || len(rows[1].Data) != 0 || string(rows[2].Data) != `{"old":true}` {
+		t.Fatalf("read back %.80q %q %q", rows[0].Data, rows[1].Data, rows[2].Data)
+	}
+	// A damaged packed row is an error naming it, not a crash.
+	if _, err := s.db.ExecContext(ctx, "UPDATE deferred SET data = ? WHERE uuid = 'a'", []byte{packedRow, 0xff, 0x00}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LoadDeferred(ctx, "r"); err == nil || !strings.Contains(err.Error(), "deferred a of r") {
+		t.Fatalf("damaged row: %v", err)
+	}
+}

@@ -343,17 +343,8 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	}
 	var batch []Record
 	var msgs []jetstream.Msg
-	for ctx.Err() == nil {
-		mb, err := cons.Fetch(opts.Batch, jetstream.FetchMaxWait(opts.MaxWait))
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			report(fmt.Errorf("eventlog: fetch: %w", err))
-			sleep(ctx, time.Second)
-			continue
-		}
-		batch, msgs = batch[:0], msgs[:0]
+	// take reads one fetch's messages into batch.
+	take := func(mb jetstream.MessageBatch) {
 		for m := range mb.Messages() {
 			md, err := m.Metadata()
 			if err != nil {
@@ -369,6 +360,35 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 		}
 		if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
 			report(fmt.Errorf("eventlog: fetch: %w", err))
+		}
+	}
+	for ctx.Err() == nil {
+		batch, msgs = batch[:0], msgs[:0]
+		// What is stored now, at once; when nothing is, wait for the
+		// first message, then take what came with it. (A fetch of a full
+		// batch would wait up to MaxWait for it to fill: the latency of
+		// every alert at a low rate.)
+		mb, err := cons.FetchNoWait(opts.Batch)
+		if err == nil {
+			take(mb)
+			if len(msgs) == 0 {
+				if mb, err = cons.Fetch(1, jetstream.FetchMaxWait(opts.MaxWait)); err == nil {
+					take(mb)
+					if len(msgs) > 0 && opts.Batch > 1 {
+						if mb, err = cons.FetchNoWait(opts.Batch - 1); err == nil {
+							take(mb)
+						}
+					}
+				}
+			}
+		}
+		if err != nil && len(msgs) == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			report(fmt.Errorf("eventlog: fetch: %w", err))
+			sleep(ctx, time.Second)
+			continue
 		}
 		if len(msgs) == 0 {
 			continue
