@@ -178,3 +178,68 @@ func TestEVTXTruncatedHeader(t *testing.T) {
 		t.Fatalf("%d records, errors %v; want 0 and one error naming the file", len(recs), errs)
 	}
 }
+
+// Readers share pooled EVTX state (normaliser, document buffer) file by
+// file: readers advanced in turn, a plain file (read in place) and a
+// stream, and many short-lived readers one after the other, give exactly
+// the documents each gives alone.
+func TestEVTXPooledStateAcrossReaders(t *testing.T) {
+	small := readShared(t, sharedEVTX)
+	readShared(t, sharedBulkEVTX)
+	alone := func(open func() *Reader) []rec {
+		r := open()
+		defer r.Close()
+		recs, errs := drain(t, r)
+		if len(errs) != 0 || len(recs) == 0 {
+			t.Fatalf("%d records, errors %v", len(recs), errs)
+		}
+		return recs
+	}
+	openFile := func(p string) func() *Reader {
+		return func() *Reader {
+			r, err := Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+	}
+	openStream := func() *Reader { return NewReader("stdin", bytes.NewReader(small)) }
+	wantBulk, wantSmall, wantStream := alone(openFile(sharedBulkEVTX)), alone(openFile(sharedEVTX)), alone(openStream)
+
+	a, b, c := openFile(sharedBulkEVTX)(), openFile(sharedEVTX)(), openStream()
+	defer a.Close()
+	defer b.Close()
+	defer c.Close()
+	var got [3][]rec
+	for done := 0; done < 3; {
+		done = 0
+		for i, r := range []*Reader{a, b, c} {
+			if d, pos, ok := r.Next(); ok {
+				got[i] = append(got[i], rec{pos, string(d)})
+			} else {
+				done++
+			}
+		}
+	}
+	for i, want := range [][]rec{wantBulk, wantSmall, wantStream} {
+		if len(got[i]) != len(want) {
+			t.Fatalf("reader %d: %d records in turn, %d alone", i, len(got[i]), len(want))
+		}
+		for j := range want {
+			if got[i][j] != want[j] {
+				t.Fatalf("reader %d record %d differs in turn:\n%s\nalone:\n%s", i, j+1, got[i][j].text, want[j].text)
+			}
+		}
+	}
+	for k := 0; k < 20; k++ { // one Reader per path, as vigil normalize opens them
+		p := sharedEVTX
+		want := wantSmall
+		if k%3 == 0 {
+			p, want = sharedBulkEVTX, wantBulk
+		}
+		if recs := alone(openFile(p)); len(recs) != len(want) || recs[len(recs)-1] != want[len(want)-1] || recs[0] != want[0] {
+			t.Fatalf("reader %d over %s: documents differ from the first read", k, p)
+		}
+	}
+}
