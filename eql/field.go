@@ -1,7 +1,9 @@
 package eql
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -60,6 +62,8 @@ type fieldRef struct {
 	info      fieldInfo
 	constNull bool // ?field absent from the mapping: ES folds it to null
 	buf       []event.Value
+	memo      uint32 // document memo id of firstShared
+	memoOK    bool
 }
 
 func (c *exprCompiler) field(e *Field) (*fieldRef, error) {
@@ -70,7 +74,32 @@ func (c *exprCompiler) field(e *Field) (*fieldRef, error) {
 		}
 		return nil, c.errf(e.P, "unknown field [%s] (not in the index mapping; use ?%s if it may be absent)", e.Name, e.Name)
 	}
-	return &fieldRef{name: e.Name, path: event.CompilePath(info.path), optional: e.Optional, info: info, buf: make([]event.Value, 0, 4)}, nil
+	f := &fieldRef{name: e.Name, path: event.CompilePath(info.path), optional: e.Optional, info: info, buf: make([]event.Value, 0, 4)}
+	if c.types == nil || c.types.lookup == nil || info.unmapped {
+		// Normalised the same way by every query: shareable per document.
+		var b strings.Builder
+		fmt.Fprintf(&b, "eql.first\x00%s\x00%d\x00%v", info.path, info.typ, info.nullValue != nil)
+		if info.nullValue != nil {
+			fmt.Fprintf(&b, "\x00%v", *info.nullValue)
+		}
+		f.memo, f.memoOK = event.MemoID(b.String()), true
+	}
+	return f, nil
+}
+
+// firstShared is first, computed once per document for every query that
+// reads the field the same way (the timestamp: a date parsed per rule
+// otherwise).
+func (f *fieldRef) firstShared(d *event.Doc) event.Value {
+	if !f.memoOK || (f.info.typ == ftAny && f.info.nullValue == nil) {
+		return f.first(d) // Doc.Values already shares it
+	}
+	if v, ok := d.Memo(f.memo); ok {
+		return *v.(*event.Value)
+	}
+	v := f.first(d) // its text lives as long as the document, like the memo
+	d.SetMemo(f.memo, &v)
+	return v
 }
 
 // values returns the field's values, normalised to its mapped type. The

@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/vigilsec/vigil/event"
@@ -101,6 +102,7 @@ type Matcher struct {
 	// until, last), so one event's keys are read once per list.
 	keyGroup []int
 	keyCache []keyCacheEntry
+	keyMemo  [][2]uint32 // per key group: the document memo ids (raw, ISO dates)
 	event    *filter
 	stages   []*stage
 	until    *stage
@@ -178,11 +180,18 @@ func (m *Matcher) groupKeys() {
 				}
 				b.WriteString(k.name)
 				b.WriteByte(0)
+				// What expandKeys reads: the same for every query with these
+				// keys, whose tuples the document then shares.
+				fmt.Fprintf(&b, "%s\x00%d\x00%v\x00", k.info.path, k.info.typ, k.constNull)
+				if k.info.nullValue != nil {
+					fmt.Fprintf(&b, "%v\x00", *k.info.nullValue)
+				}
 			}
 			var ok bool
 			if g, ok = sig[b.String()]; !ok {
 				g = len(sig)
 				sig[b.String()] = g
+				m.keyMemo = append(m.keyMemo, [2]uint32{event.MemoID("eql.keys\x00" + b.String()), event.MemoID("eql.keys.iso\x00" + b.String())})
 			}
 		}
 		m.keyGroup = append(m.keyGroup, g)
@@ -199,10 +208,21 @@ func (m *Matcher) resetKeyCache() {
 // keysFor returns the join keys of stage i (len(stages): until) for d.
 // The tuples are shared between stages of one event and never modified.
 func (m *Matcher) keysFor(i int, st *stage, d *event.Doc, isoDates bool) ([]keyTuple, bool) {
-	e := &m.keyCache[m.keyGroup[i]]
+	g := m.keyGroup[i]
+	e := &m.keyCache[g]
 	if !e.done {
-		e.keys, e.ok = expandKeys(st.keys, d, isoDates)
-		e.done = true
+		id := m.keyMemo[g][0]
+		if isoDates {
+			id = m.keyMemo[g][1]
+		}
+		if v, ok := d.Memo(id); ok {
+			*e = *v.(*keyCacheEntry)
+		} else {
+			e.keys, e.ok = expandKeys(st.keys, d, isoDates)
+			e.done = true
+			c := *e
+			d.SetMemo(id, &c)
+		}
 	}
 	return e.keys, e.ok
 }

@@ -97,13 +97,13 @@ func (r *Runner) ordinalOf(m *Matcher, d *event.Doc) (ordinal, bool) {
 	r.seq++
 	o := ordinal{seq: r.seq}
 	ok := false
-	if v := m.ts.first(d); v.Kind == event.Int {
+	if v := m.ts.firstShared(d); v.Kind == event.Int {
 		o.ts, ok = v.I, true
 	} else if v.Kind == event.Float {
 		o.ts, ok = int64(v.F), true
 	}
 	if m.tb != nil {
-		if v := m.tb.first(d); v.Kind != event.Null {
+		if v := m.tb.firstShared(d); v.Kind != event.Null {
 			o.tb, o.hasTB = v.Clone(), true
 		}
 	}

@@ -63,6 +63,46 @@ func pathID(name string) uint32 {
 	return id
 }
 
+// Memo ids name results derived from a document that several queries
+// share (a join key tuple, a parsed timestamp): MemoID returns the same id
+// for the same name.
+var memoIDs struct {
+	sync.Mutex
+	ids map[string]uint32
+}
+
+// MemoID returns the id of the memo named name.
+func MemoID(name string) uint32 {
+	memoIDs.Lock()
+	defer memoIDs.Unlock()
+	if memoIDs.ids == nil {
+		memoIDs.ids = map[string]uint32{}
+	}
+	id, ok := memoIDs.ids[name]
+	if !ok {
+		id = uint32(len(memoIDs.ids))
+		memoIDs.ids[name] = id
+	}
+	return id
+}
+
+// Memo returns what SetMemo stored under id for this document, if anything.
+// Values must not be modified by their readers.
+func (d *Doc) Memo(id uint32) (any, bool) {
+	if int(id) < len(d.memo) && d.memo[id].gen == d.gen {
+		return d.memo[id].v, true
+	}
+	return nil, false
+}
+
+// SetMemo stores v under id until the next Parse.
+func (d *Doc) SetMemo(id uint32, v any) {
+	if int(id) >= len(d.memo) {
+		d.memo = append(d.memo, make([]memoSlot, int(id)+8-len(d.memo))...)
+	}
+	d.memo[id] = memoSlot{gen: d.gen, v: v}
+}
+
 // Name returns the field name the path was compiled from.
 func (p *Path) Name() string { return p.name }
 
@@ -94,6 +134,12 @@ type Doc struct {
 	gen   uint32
 	slots []valueSlot
 	cvals []Value
+	memo  []memoSlot
+}
+
+type memoSlot struct {
+	gen uint32
+	v   any
 }
 
 type valueSlot struct {
@@ -155,6 +201,7 @@ func (p *Parser) Parse(line []byte) (*Doc, error) {
 	d.cvals = d.cvals[:0]
 	if d.gen++; d.gen == 0 { // wrapped: old slots could look current
 		clear(d.slots)
+		clear(d.memo)
 		d.gen = 1
 	}
 	n := len(line)
