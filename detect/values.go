@@ -485,14 +485,16 @@ func (v *valDispatcher) hit(t int32) {
 }
 
 // fragSet finds which of a field's substring requirements occur in a
-// folded value: each fragment is indexed by one gram (up to 4 bytes) at
-// its rarest offset, every position of the value is probed through a
-// bitmap, and hits are confirmed by comparing the fragment.
+// folded value: each fragment is indexed by one gram at its rarest offset,
+// 4 bytes long for fragments of 4 bytes or more, else 2; one pass over the
+// value probes a 2-byte gram bitmap and a 4-byte gram Bloom filter at every
+// position, and hits are confirmed by comparing the fragment.
 type fragSet struct {
-	ents  []fragEnt
-	lens  []int // gram lengths in use, longest first
-	bits  [5][]uint64
-	table [5]map[uint32][]int32
+	ents   []fragEnt
+	bits2  []uint64 // by the 2-byte gram itself
+	bits4  []uint64 // by gramHash of the 4-byte gram
+	table2 map[uint32][]int32
+	table4 map[uint32][]int32
 }
 
 type fragEnt struct {
@@ -505,7 +507,10 @@ func newFragSet(ents []fragEnt) *fragSet {
 	s := &fragSet{ents: ents}
 	for i := range s.ents {
 		e := &s.ents[i]
-		k := min(len(e.text), 4)
+		k := 2
+		if len(e.text) >= 4 {
+			k = 4
+		}
 		best, bestScore := 0, -1
 		for off := 0; off+k <= len(e.text); off++ {
 			sc := 0
@@ -517,19 +522,23 @@ func newFragSet(ents []fragEnt) *fragSet {
 			}
 		}
 		e.off = best
-		if s.bits[k] == nil {
-			s.bits[k] = make([]uint64, 1<<16/64)
-			s.table[k] = map[uint32][]int32{}
-		}
 		g := gramOf(e.text[best:best+k], k)
-		h := gramHash(g)
-		s.bits[k][h>>6] |= 1 << (h & 63)
-		s.table[k][g] = append(s.table[k][g], int32(i))
-	}
-	for k := 4; k >= 2; k-- {
-		if s.bits[k] != nil {
-			s.lens = append(s.lens, k)
+		if k == 2 {
+			if s.bits2 == nil {
+				s.bits2 = make([]uint64, 1<<16/64)
+				s.table2 = map[uint32][]int32{}
+			}
+			s.bits2[g>>6] |= 1 << (g & 63)
+			s.table2[g] = append(s.table2[g], int32(i))
+			continue
 		}
+		if s.bits4 == nil {
+			s.bits4 = make([]uint64, 1<<16/64)
+			s.table4 = map[uint32][]int32{}
+		}
+		h := gramHash(g)
+		s.bits4[h>>6] |= 1 << (h & 63)
+		s.table4[g] = append(s.table4[g], int32(i))
 	}
 	return s
 }
@@ -544,32 +553,36 @@ func gramOf(b string, k int) uint32 {
 
 func gramHash(g uint32) uint32 { return (g * 0x9E3779B1) >> 16 }
 
-var gramMask = [5]uint32{0, 0xff, 0xffff, 0xffffff, 0xffffffff}
-
 func (s *fragSet) find(v *valDispatcher, b []byte) {
 	n := len(b)
-	if n == 0 {
+	if n < 2 {
 		return
 	}
 	// Whole 4-byte loads: the folded value is followed by zero padding.
 	b = append(b, 0, 0, 0, 0)
 	v.buf = b[:0]
-	for _, k := range s.lens {
-		bm := s.bits[k]
-		mask := gramMask[k]
-		for i := 0; i+k <= n; i++ {
-			g := binary.LittleEndian.Uint32(b[i:]) & mask
-			h := gramHash(g)
-			if bm[h>>6]&(1<<(h&63)) == 0 {
-				continue
+	bits2, bits4 := s.bits2, s.bits4
+	for i := 0; i+2 <= n; i++ {
+		w := binary.LittleEndian.Uint32(b[i:])
+		if bits2 != nil {
+			if g := w & 0xffff; bits2[g>>6]&(1<<(g&63)) != 0 {
+				s.confirm(v, b, n, i, s.table2[g])
 			}
-			for _, ei := range s.table[k][g] {
-				e := &s.ents[ei]
-				p := i - e.off
-				if p >= 0 && p+len(e.text) <= n && string(b[p:p+len(e.text)]) == e.text {
-					v.hit(e.term)
-				}
+		}
+		if bits4 != nil && i+4 <= n {
+			if h := gramHash(w); bits4[h>>6]&(1<<(h&63)) != 0 {
+				s.confirm(v, b, n, i, s.table4[w])
 			}
+		}
+	}
+}
+
+func (s *fragSet) confirm(v *valDispatcher, b []byte, n, i int, ents []int32) {
+	for _, ei := range ents {
+		e := &s.ents[ei]
+		p := i - e.off
+		if p >= 0 && p+len(e.text) <= n && string(b[p:p+len(e.text)]) == e.text {
+			v.hit(e.term)
 		}
 	}
 }
