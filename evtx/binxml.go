@@ -794,7 +794,9 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 					vals = subs[id : id+1 : id+1]
 				}
 				e := p.ia.rawElement()
-				*e = Element{Name: n.name, Attrs: attrs, Values: vals}
+				// Field by field: a composite literal is built on the
+				// stack and copied, which costs more.
+				e.Name, e.Attrs, e.Children, e.Values = n.name, attrs, nil, vals
 				p.kids = append(p.kids, e)
 				return
 			}
@@ -806,7 +808,7 @@ func (p *parser) instantiate(n *node, subs []Value, depth int) {
 		children := p.popKids(kmark)
 		vals := p.popValues(p.ia, vmark)
 		e := p.ia.rawElement()
-		*e = Element{Name: n.name, Attrs: attrs, Children: children, Values: vals}
+		e.Name, e.Attrs, e.Children, e.Values = n.name, attrs, children, vals
 		p.kids = append(p.kids, e)
 	case nValue:
 		p.charge(&n.val)
