@@ -100,7 +100,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS alerts (
-	uuid TEXT PRIMARY KEY,
+	uuid TEXT NOT NULL UNIQUE,
 	rule_id TEXT NOT NULL,
 	severity TEXT NOT NULL,
 	host TEXT NOT NULL DEFAULT '',
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 	status_by TEXT NOT NULL DEFAULT '',
 	status_at INTEGER NOT NULL DEFAULT 0,
 	doc BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule_id, ts);
 CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
 CREATE INDEX IF NOT EXISTS alerts_severity ON alerts(severity, ts);
@@ -132,17 +132,67 @@ CREATE TABLE IF NOT EXISTS deferred (
 	uuid TEXT NOT NULL,
 	range_ms INTEGER NOT NULL,
 	data BLOB NOT NULL,
-	PRIMARY KEY(rule_id, uuid)
-) WITHOUT ROWID;
+	UNIQUE(rule_id, uuid)
+);
 CREATE TABLE IF NOT EXISTS rule_state (
 	rule_id TEXT PRIMARY KEY,
 	state BLOB NOT NULL
 ) WITHOUT ROWID;
 `
 
+// rowTables are the tables whose rows hold documents of several KiB.
+// Stores made before had them WITHOUT ROWID: there a row is its own key,
+// so every key comparison of an insert or a lookup read the whole row
+// from its overflow pages (an alert storm spent most of its time there).
+// They are now rowid tables with a unique index on the key, and an old
+// store's are moved over once, on open.
+var rowTables = []struct{ name, indexes string }{
+	{"alerts", "alerts_rule alerts_ts alerts_severity alerts_host alerts_status alerts_group"},
+	{"deferred", ""},
+}
+
 func (s *Store) migrate() error {
-	_, err := s.db.Exec(schemaSQL)
-	return err
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var moved []string
+	for _, t := range rowTables {
+		var def string
+		err := tx.QueryRow("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", t.name).Scan(&def)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(strings.ToUpper(def), "WITHOUT ROWID") {
+			continue
+		}
+		for _, ix := range strings.Fields(t.indexes) {
+			if _, err := tx.Exec("DROP INDEX IF EXISTS " + ix); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec("ALTER TABLE " + t.name + " RENAME TO " + t.name + "_old"); err != nil {
+			return err
+		}
+		moved = append(moved, t.name)
+	}
+	if _, err := tx.Exec(schemaSQL); err != nil {
+		return err
+	}
+	for _, t := range moved {
+		// Same columns in the same order.
+		if _, err := tx.Exec("INSERT INTO " + t + " SELECT * FROM " + t + "_old"); err != nil {
+			return fmt.Errorf("moving %s: %w", t, err)
+		}
+		if _, err := tx.Exec("DROP TABLE " + t + "_old"); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Insert stores alerts in one transaction; an alert whose uuid is already

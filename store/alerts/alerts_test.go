@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,4 +338,65 @@ func TestDeferredPacked(t *testing.T) {
 	if _, err := s.LoadDeferred(ctx, "r"); err == nil || !strings.Contains(err.Error(), "deferred a of r") {
 		t.Fatalf("damaged row: %v", err)
 	}
+}
+
+// A store made with the WITHOUT ROWID tables of before is moved to the
+// current ones on open, rows kept (the old schema is written out here).
+func TestMigrateRowTables(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = old.Exec(`CREATE TABLE alerts (uuid TEXT PRIMARY KEY, rule_id TEXT NOT NULL, severity TEXT NOT NULL, host TEXT NOT NULL DEFAULT '',
+	ts INTEGER NOT NULL, created INTEGER NOT NULL, kind TEXT NOT NULL, building_block INTEGER NOT NULL DEFAULT 0, group_id TEXT NOT NULL DEFAULT '',
+	status TEXT NOT NULL DEFAULT 'open', status_by TEXT NOT NULL DEFAULT '', status_at INTEGER NOT NULL DEFAULT 0, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX alerts_rule ON alerts(rule_id, ts);
+CREATE INDEX alerts_group ON alerts(group_id);
+CREATE TABLE deferred (rule_id TEXT NOT NULL, uuid TEXT NOT NULL, range_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(rule_id, uuid)) WITHOUT ROWID;
+CREATE TABLE rule_state (rule_id TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+INSERT INTO alerts(uuid, rule_id, severity, ts, created, kind, doc) VALUES ('u1', 'r', 'high', 5, 6, 'event', '{"a":1}');
+INSERT INTO deferred VALUES ('r', 'd1', 7, '{"old":true}');
+INSERT INTO rule_state VALUES ('r', 'st');`)
+	old.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"alerts", "deferred"} {
+		var def string
+		if err := s.db.QueryRow("SELECT sql FROM sqlite_master WHERE name = ?", name).Scan(&def); err != nil || strings.Contains(def, "WITHOUT ROWID") {
+			t.Errorf("%s: %q %v", name, def, err)
+		}
+	}
+	a, err := s.Get(ctx, "u1")
+	if err != nil || string(a.Doc) != `{"a":1}` || a.RuleID != "r" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if rows, err := s.LoadDeferred(ctx, "r"); err != nil || len(rows) != 1 || string(rows[0].Data) != `{"old":true}` {
+		t.Fatalf("%+v %v", rows, err)
+	}
+	if b, _ := s.LoadState(ctx, "r"); string(b) != "st" {
+		t.Fatalf("state %q", b)
+	}
+	// Still one alert per uuid, and the indexes are back.
+	if isNew, err := s.Insert(ctx, []*Alert{{UUID: "u1", RuleID: "r", Kind: "event", Doc: []byte(`{}`)}}); err != nil || isNew[0] {
+		t.Fatalf("duplicate uuid: %v %v", isNew, err)
+	}
+	var n int
+	s.db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'alerts_%'").Scan(&n)
+	if n != 6 {
+		t.Errorf("%d alert indexes, want 6", n)
+	}
+	s.Close()
+	s2, err := Open(path) // opened again: nothing to move
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
 }
