@@ -1088,7 +1088,7 @@ func (x *executor) saveData() (alerts.RuleSave, error) {
 	}
 	x.st.Scanned = x.s.fed - x.scannedBase
 	for u, g := range x.deferUp {
-		data, err := json.Marshal(g)
+		data, err := g.MarshalJSON() // not json.Marshal: it would re-scan every document
 		if err != nil {
 			return sv, err
 		}
