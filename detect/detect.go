@@ -339,6 +339,11 @@ type Engine struct {
 	// literal or category dispatch): the reference the tests compare with.
 	exhaustive bool
 	vd         *valDispatcher // value dispatch; nil: literal scan
+
+	// stateful holds the rules that keep state across events (not event
+	// queries streaming their alerts); only, when set, limits an Offer to
+	// the rules in it (offerStateful).
+	stateful, only bitset
 }
 
 type indexEntry struct {
@@ -395,6 +400,12 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 		e.toMs, e.hasTo = opts.To.UnixMilli(), true
 	}
 	e.noIndex = &indexEntry{mask: rs.all}
+	e.stateful = newBitset(len(rs.rules))
+	for i, cr := range rs.rules {
+		if q := cr.prog.Query; q.Kind != eql.EventQuery || len(q.Pipes) > 0 {
+			e.stateful.set(i)
+		}
+	}
 	if rs.vals != nil {
 		e.vd = newValDispatcher(rs.vals, len(rs.rules))
 	}
@@ -427,6 +438,9 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 			c.or(e.rs.lits.slash)
 		}
 	}
+	if e.only != nil {
+		c.and(e.only)
+	}
 	if c.empty() {
 		e.stats.Skipped++
 		return nil
@@ -453,6 +467,20 @@ func (e *Engine) parse(line []byte) (*event.Doc, error) {
 	return d, nil
 }
 
+// offerStateful offers line to the rules that keep state only (Parallel:
+// another worker runs the event queries on it, and counts it). It reports
+// whether the line was skipped unparsed.
+func (e *Engine) offerStateful(line []byte, src eql.Source) bool {
+	saved := e.stats
+	e.only = e.stateful
+	e.Offer(line, src)
+	e.only = nil
+	skipped := e.stats.Skipped != saved.Skipped
+	e.stats.Lines, e.stats.Parsed, e.stats.Skipped, e.stats.Malformed = saved.Lines, saved.Parsed, saved.Skipped, saved.Malformed
+	e.stats.NoIndex, e.stats.OutOfTime = saved.NoIndex, saved.OutOfTime
+	return skipped
+}
+
 // offerValues is Offer with value dispatch: every line is parsed, then
 // offered to the rules its index and category allow whose requirements on
 // its field values it may satisfy.
@@ -464,7 +492,7 @@ func (e *Engine) offerValues(line []byte, src eql.Source) error {
 	ie := e.indexOf(d)
 	c := e.cand
 	c.copyFrom(ie.mask)
-	if !e.categoryGate(d, c) {
+	if (e.only != nil && !c.and(e.only)) || !e.categoryGate(d, c) {
 		return nil
 	}
 	e.vd.candidates(d, c)

@@ -11,13 +11,15 @@ import (
 	"github.com/vigilsec/vigil/rule"
 )
 
-// Parallel runs a rule set on several cores. The rules are dealt
-// round-robin to one Engine per worker, and every worker sees every line:
-// sequences keep their whole state in one engine, nothing is shared
-// between goroutines but the batches of lines, and the alerts are emitted
-// in exactly the order one Engine would emit them (by line, then rule
-// order; at the end, by Finish's order). The cost is that each worker
-// scans every line for its own rules' literals.
+// Parallel runs a rule set on several cores. Rules that keep state across
+// events (sequences, samples, queries with pipes) are dealt round-robin to
+// one Engine per worker, which sees every line: a sequence keeps its whole
+// state in one engine. Event queries, which decide each event alone, are
+// in every engine, and each batch of lines is evaluated against them by
+// one worker in turn, so that a line is not parsed and dispatched once per
+// worker for them. Nothing is shared between goroutines but the batches of
+// lines, and the alerts are emitted in exactly the order one Engine would
+// emit them (by line, then rule order; at the end, by Finish's order).
 type Parallel struct {
 	engines []*Engine
 	global  map[*rule.Rule]int // rule -> position in the rule order
@@ -35,6 +37,7 @@ type Parallel struct {
 	cnt                       []int32 // the collector's per-item counters
 	finished                  bool
 	stopped                   bool
+	batches                   int // submitted, numbering them: batch n's event queries run on worker n % workers
 }
 
 // pbatch is a run of lines offered to every worker.
@@ -54,6 +57,7 @@ type pbatch struct {
 	// synced, when set, marks a barrier (no items, no workers): the
 	// collector signals it once everything before it has been emitted.
 	synced chan struct{}
+	owner  int // the worker that runs the event queries on these lines
 }
 
 type pitem struct {
@@ -104,16 +108,32 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 	}
 	p := &Parallel{global: map[*rule.Rule]int{}, emit: opts.Emit, onError: onError,
 		ordered: make(chan *pbatch, inFlight*workers), free: make(chan *pbatch, inFlight*workers+2), cdone: make(chan struct{})}
+	var stateless, stateful []*rule.Rule
+	for _, r := range eqlRules {
+		if workers > 1 && statelessQuery(r.Query) {
+			stateless = append(stateless, r)
+		} else {
+			stateful = append(stateful, r)
+		}
+	}
 	var errs []error
 	for w := range workers {
 		var part []*rule.Rule
 		if w == 0 {
 			part = append(part, others...) // counted as skipped once
 		}
-		for i := w; i < len(eqlRules); i += workers {
-			part = append(part, eqlRules[i])
+		part = append(part, stateless...)
+		for i := w; i < len(stateful); i += workers {
+			part = append(part, stateful[i])
 		}
 		rs, cerrs := CompileWith(part, copts)
+		if w > 0 {
+			// The event queries' errors were reported by the first engine.
+			cerrs = slices.DeleteFunc(cerrs, func(err error) bool {
+				var ce *CompileError
+				return errors.As(err, &ce) && slices.Contains(stateless, ce.Rule)
+			})
+		}
 		errs = append(errs, cerrs...)
 		wo := opts
 		// Workers always stream (their Emit is replaced in worker), and
@@ -149,13 +169,27 @@ func (p *Parallel) errPos(err error, n int) int {
 	return n
 }
 
-// Rules returns the compiled rules of every worker.
+// Rules returns the compiled rules, each once.
 func (p *Parallel) Rules() []*rule.Rule {
 	var out []*rule.Rule
+	seen := map[*rule.Rule]bool{}
 	for _, e := range p.engines {
-		out = append(out, e.rs.Rules()...)
+		for _, r := range e.rs.Rules() {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
 	}
 	return out
+}
+
+// statelessQuery reports a query that decides each event alone and streams
+// its alerts: an event query without pipes. Anything else (or a query that
+// does not parse: its error is reported once) keeps state in one engine.
+func statelessQuery(query string) bool {
+	q, err := eql.Parse(query)
+	return err == nil && q.Kind == eql.EventQuery && len(q.Pipes) == 0
 }
 
 // Skipped counts the rules left out, by type.
@@ -178,6 +212,8 @@ func (p *Parallel) submit() {
 		return
 	}
 	p.cur = nil
+	b.owner = p.batches % len(p.engines)
+	p.batches++
 	b.done.Add(len(p.engines))
 	p.ordered <- b
 	for _, ch := range p.work {
@@ -198,10 +234,23 @@ func (p *Parallel) worker(w int, e *Engine, ch chan *pbatch) {
 		for i := range b.items {
 			it := &b.items[i]
 			item = i
-			before := e.stats.Skipped
-			errs = append(errs, e.Offer(b.buf[it.off:it.end], it.src))
-			if e.stats.Skipped != before {
-				b.skips[w] = append(b.skips[w], int32(i))
+			line := b.buf[it.off:it.end]
+			switch {
+			case b.owner == w || len(p.engines) == 1:
+				before := e.stats.Skipped
+				errs = append(errs, e.Offer(line, it.src))
+				if e.stats.Skipped != before {
+					b.skips[w] = append(b.skips[w], int32(i))
+				}
+			case e.stateful.empty():
+				errs = append(errs, nil)
+				b.skips[w] = append(b.skips[w], int32(i)) // nothing to do here
+			default:
+				// The owner reports the line's errors and counts it.
+				errs = append(errs, nil)
+				if e.offerStateful(line, it.src) {
+					b.skips[w] = append(b.skips[w], int32(i))
+				}
 			}
 		}
 		b.errs[w] = errs
@@ -402,16 +451,15 @@ func (p *Parallel) Finish() error {
 
 // Stats sums the engines' counters; call it after Finish, or after Sync
 // (or Advance) before the next Offer. Parsed, NoIndex and OutOfTime are
-// the largest of any engine's (each engine parses only the lines its own
-// rules may match); the others are exact.
+// counted by the worker that runs a line's event queries.
 func (p *Parallel) Stats() Stats {
 	s := Stats{Lines: p.lines, Skipped: p.skipped, Malformed: p.malformed,
 		AlertsByRule: map[string]int{}, AlertsBySeverity: map[string]int{}}
 	for _, e := range p.engines {
 		es := e.Stats()
-		s.Parsed = max(s.Parsed, es.Parsed)
-		s.NoIndex = max(s.NoIndex, es.NoIndex)
-		s.OutOfTime = max(s.OutOfTime, es.OutOfTime)
+		s.Parsed += es.Parsed
+		s.NoIndex += es.NoIndex
+		s.OutOfTime += es.OutOfTime
 		s.Evaluations += es.Evaluations
 		s.Excepted += es.Excepted
 		s.Late += es.Late

@@ -220,8 +220,11 @@ func TestParallelStreaming(t *testing.T) {
 				}
 				got = got[:0]
 				gs, ws := p.Stats(), wantStats[si]
+				// Evaluations are not compared: each engine calibrates its
+				// dispatch on the lines it sees, so the candidates (not the
+				// alerts) may differ slightly from one engine's.
 				if gs.Lines != ws.Lines || gs.Skipped != ws.Skipped || gs.Malformed != ws.Malformed || gs.Alerts != ws.Alerts ||
-					gs.Evaluations != ws.Evaluations || gs.Excepted != ws.Excepted {
+					gs.Parsed != ws.Parsed || gs.NoIndex != ws.NoIndex || gs.Excepted != ws.Excepted {
 					t.Fatalf("step %d stats: %+v\none engine %+v", si, gs, ws)
 				}
 				if int64(bad) != gs.Malformed {
