@@ -40,7 +40,7 @@ func (r *record) add(name, val string) {
 // get returns the event data value of name as shipped ("" when absent).
 func (r *record) get(name string) string {
 	for i, n := range r.names {
-		if n == name {
+		if len(n) == len(name) && (len(n) == 0 || n[0] == name[0]) && n == name {
 			return r.vals[i]
 		}
 	}

@@ -61,7 +61,9 @@ func (d *doc) find(parent nodeID, key string) nodeID {
 	nodes := d.nodes
 	for c := nodes[parent].first; c != none; {
 		n := &nodes[c]
-		if len(n.key) == len(key) && n.kind != kDeleted && n.key == key {
+		// The first byte before the full comparison: most keys of an
+		// object differ there, and a string comparison is a call.
+		if len(n.key) == len(key) && (len(key) == 0 || n.key[0] == key[0]) && n.kind != kDeleted && n.key == key {
 			return c
 		}
 		c = n.next
@@ -72,7 +74,16 @@ func (d *doc) find(parent nodeID, key string) nodeID {
 // add appends a new child to parent (an object or array).
 func (d *doc) add(parent nodeID, key string, kind uint8) nodeID {
 	id := nodeID(len(d.nodes))
-	d.nodes = append(d.nodes, dnode{key: key, kind: kind, first: none, last: none, next: none})
+	if len(d.nodes) == cap(d.nodes) {
+		d.nodes = append(d.nodes, dnode{})
+	} else {
+		d.nodes = d.nodes[:id+1]
+	}
+	// Field by field: appending a composite literal builds it on the
+	// stack and copies it.
+	x := &d.nodes[id]
+	x.key, x.s, x.n, x.kind = key, "", 0, kind
+	x.first, x.last, x.next = none, none, none
 	p := &d.nodes[parent]
 	if p.last == none {
 		p.first = id
