@@ -444,6 +444,134 @@ type Field struct {
 // SetFields replaces (or appends) top-level keys of a JSON object,
 // keeping the other keys in their order and bytes.
 func SetFields(doc []byte, fields []Field) ([]byte, error) {
+	if out, ok := setFieldsFast(doc, fields); ok {
+		return out, nil
+	}
+	return setFieldsTokens(doc, fields)
+}
+
+// setFieldsFast is SetFields for a valid JSON object (the alerts the
+// scheduler creates: one call per alert, where the token decoder cost
+// more than the store's insert), with exactly setFieldsTokens' output: it
+// walks the top-level members by bytes. ok is false when the document is
+// not a valid object, or a key needs decoding (escapes, characters
+// json.Marshal writes escaped): setFieldsTokens decides then.
+func setFieldsFast(doc []byte, fields []Field) ([]byte, bool) {
+	if !json.Valid(doc) {
+		return nil, false
+	}
+	i := skipSpace(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return nil, false
+	}
+	vals := make([][]byte, len(fields))
+	for k, f := range fields {
+		vb, err := json.Marshal(f.Value)
+		if err != nil {
+			return nil, false
+		}
+		vals[k] = vb
+	}
+	done := make([]bool, len(fields))
+	out := make([]byte, 0, len(doc)+64*len(fields))
+	out = append(out, '{')
+	first := true
+	write := func(key, v []byte) {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(out, key...)
+		out = append(out, ':')
+		out = append(out, v...)
+	}
+	i = skipSpace(doc, i+1)
+	for i < len(doc) && doc[i] != '}' {
+		ks := i
+		ke := skipValue(doc, i) // the key, quoted
+		key := doc[ks:ke]
+		for _, c := range key[1 : len(key)-1] {
+			if c < 0x20 || c > 0x7e || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return nil, false
+			}
+		}
+		i = skipSpace(doc, ke)
+		i = skipSpace(doc, i+1) // ':'
+		vs := i
+		ve := skipValue(doc, i)
+		i = skipSpace(doc, ve)
+		if i < len(doc) && doc[i] == ',' {
+			i = skipSpace(doc, i+1)
+		}
+		name := key[1 : len(key)-1]
+		replaced := false
+		for k, f := range fields {
+			if f.Key == string(name) {
+				if !done[k] {
+					write(key, vals[k])
+					done[k] = true
+				}
+				replaced = true // a repeated key: the new value stands once
+				break
+			}
+		}
+		if !replaced {
+			write(key, doc[vs:ve])
+		}
+	}
+	for k, f := range fields {
+		if !done[k] {
+			kb, _ := json.Marshal(f.Key)
+			write(kb, vals[k])
+		}
+	}
+	return append(out, '}'), true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return i
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipValue(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// setFieldsTokens is SetFields by json's token decoder: any document.
+func setFieldsTokens(doc []byte, fields []Field) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	tok, err := dec.Token()

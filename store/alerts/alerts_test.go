@@ -214,7 +214,13 @@ func FuzzSetFields(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		out, err := SetFields(doc, []Field{{"k", "v"}, {"n", 3}})
+		fields := []Field{{"k", "v"}, {"n", 3}}
+		if fast, ok := setFieldsFast(doc, fields); ok {
+			if slow, err := setFieldsTokens(doc, fields); err != nil || string(fast) != string(slow) {
+				t.Fatalf("%q: byte walk %q, decoder %q (%v)", doc, fast, slow, err)
+			}
+		}
+		out, err := SetFields(doc, fields)
 		if err != nil {
 			return
 		}
@@ -399,4 +405,30 @@ INSERT INTO rule_state VALUES ('r', 'st');`)
 		t.Fatal(err)
 	}
 	s2.Close()
+}
+
+// The byte walk gives exactly the token decoder's output wherever it
+// applies, and leaves the other documents to it.
+func TestSetFieldsFast(t *testing.T) {
+	fields := []Field{{"k", "v"}, {"@timestamp", "2026-03-01T10:00:00.000Z"}, {"n", 3}, {"k", "again"}}
+	docs := []string{
+		`{}`, ` { } `, `{"a":1}`, `{"k":"x","a":[1,{"b":"}]\"["}],"k":2}`,
+		"{\n \"a\" : { \"x\" : [ 1 , 2 ] } ,\t\"@timestamp\":\"old\" , \"s\":\"a\\\"b\\\\\" }",
+		`{"a":true,"b":false,"c":null,"d":-1.5e3,"e":"\u00e9"}`,
+		`{"kibana.alert.uuid":"u","host":{"name":"h"},"n":{"deep":[[[]]]}}`,
+	}
+	for _, d := range docs {
+		fast, ok := setFieldsFast([]byte(d), fields)
+		slow, err := setFieldsTokens([]byte(d), fields)
+		if !ok || err != nil || string(fast) != string(slow) {
+			t.Errorf("%s:\nfast %s (%v)\nslow %s (%v)", d, fast, ok, slow, err)
+		}
+	}
+	// Left to the decoder: keys it re-encodes, invalid or non-object
+	// documents, trailing data.
+	for _, d := range []string{`{"a\"b":1}`, `{"<":1}`, `{"é":1}`, `[1]`, `{"a":`, `{"a":1} x`, ``} {
+		if _, ok := setFieldsFast([]byte(d), fields); ok {
+			t.Errorf("%q: taken by the byte walk", d)
+		}
+	}
 }
