@@ -233,18 +233,15 @@ func (m *mapper) mapRecord(from int, file string) {
 		d.addStr(ev, "dataset", dataset)
 		host := d.add(0, "host", kObject)
 		d.addStr(host, "name", sys.Computer)
-		os := d.add(host, "os", kObject)
-		d.addStr(os, "type", "windows")
-		d.addStr(os, "family", "windows")
+		// host.os and data_stream are constant per dataset and nothing in
+		// the mapping changes them: JSON literals, not objects of nodes.
+		d.addKind(host, "os", kRaw, hostOSJSON, 0)
 		log := d.add(0, "log", kObject)
 		if file != "" {
 			d.addKind(d.add(log, "file", kObject), "path", kRaw, m.fileJSON(file), 0)
 		}
 		d.addStr(log, "level", levelName(sys.Level))
-		ds := d.add(0, "data_stream", kObject)
-		d.addStr(ds, "type", "logs")
-		d.addStr(ds, "dataset", dataset)
-		d.addStr(ds, "namespace", "default")
+		d.addKind(0, "data_stream", kRaw, dataStreamJSON(dataset), 0)
 	}
 	ev := d.obj(0, "event")
 
@@ -269,6 +266,22 @@ func (m *mapper) mapRecord(from int, file string) {
 			d.set(ev, "outcome", o)
 		}
 	}
+}
+
+// hostOSJSON is host.os of every document.
+const hostOSJSON = `{"type":"windows","family":"windows"}`
+
+// dataStreamJSON is data_stream for dataset (one of Dataset's).
+func dataStreamJSON(dataset string) string {
+	switch dataset {
+	case SecurityDataset:
+		return `{"type":"logs","dataset":"system.security","namespace":"default"}`
+	case SysmonDataset:
+		return `{"type":"logs","dataset":"windows.sysmon_operational","namespace":"default"}`
+	case ForwardedDataset:
+		return `{"type":"logs","dataset":"windows.forwarded","namespace":"default"}`
+	}
+	return `{"type":"logs","dataset":` + string(appendStr(nil, dataset)) + `,"namespace":"default"}`
 }
 
 // indexFor is the data stream a document of dataset is written to.
