@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -86,7 +87,8 @@ func Compile(rules []*rule.Rule) (*RuleSet, []error) {
 func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 	rs := &RuleSet{skipped: map[string]int{}}
 	var errs []error
-	for _, r := range rules {
+	results := compileAll(rules, opts)
+	for i, r := range rules {
 		if r.Type != "eql" {
 			t := r.Type
 			if t == "" {
@@ -95,17 +97,13 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 			rs.skipped[t]++
 			continue
 		}
-		cr, err := compileRule(r)
-		if err == nil {
-			var warns []string
-			cr.exc, warns, err = compileRuleExceptions(r, opts.Exceptions)
-			rs.excWarnings = append(rs.excWarnings, warns...)
-		}
-		if err != nil {
-			errs = append(errs, &CompileError{Rule: r, Err: err})
+		res := results[i]
+		rs.excWarnings = append(rs.excWarnings, res.warns...)
+		if res.err != nil {
+			errs = append(errs, &CompileError{Rule: r, Err: res.err})
 			continue
 		}
-		rs.rules = append(rs.rules, cr)
+		rs.rules = append(rs.rules, res.cr)
 	}
 	rs.lits = newLitIndex(rs.rules)
 	if opts.dispatch == dispatchValues || (opts.dispatch == dispatchAuto && dispatchFor(len(rs.rules)) == dispatchValues) {
@@ -142,6 +140,72 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 		rsp.rules.set(i)
 	}
 	return rs, errs
+}
+
+// compiled is one rule's compilation.
+type compiled struct {
+	cr    *compiledRule
+	warns []string
+	err   error
+}
+
+// compileAll compiles the EQL rules on every core, or takes them from
+// opts.cache (Parallel compiles the event queries once for all engines: a
+// compiledRule is immutable once built).
+func compileAll(rules []*rule.Rule, opts CompileOptions) []compiled {
+	out := make([]compiled, len(rules))
+	var todo []int
+	for i, r := range rules {
+		if r.Type != "eql" {
+			continue
+		}
+		if c, ok := opts.cache.get(r); ok {
+			out[i] = c
+			continue
+		}
+		todo = append(todo, i)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo)/32+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				r := rules[i]
+				cr, err := compileRule(r)
+				var warns []string
+				if err == nil {
+					cr.exc, warns, err = compileRuleExceptions(r, opts.Exceptions)
+				}
+				out[i] = compiled{cr: cr, warns: warns, err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, i := range todo {
+		opts.cache.put(rules[i], out[i])
+	}
+	return out
+}
+
+// compileCache shares compiled rules between the rule sets of one
+// Parallel (nil: none).
+type compileCache struct{ m map[*rule.Rule]compiled }
+
+func (c *compileCache) get(r *rule.Rule) (compiled, bool) {
+	if c == nil {
+		return compiled{}, false
+	}
+	v, ok := c.m[r]
+	return v, ok
+}
+
+func (c *compileCache) put(r *rule.Rule, v compiled) {
+	if c != nil {
+		c.m[r] = v
+	}
 }
 
 // literalDispatchMax is the largest rule set dispatched by a literal scan

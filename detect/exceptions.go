@@ -318,6 +318,7 @@ type CompileOptions struct {
 	Exceptions *ExceptionLists
 
 	dispatch dispatchMode // tests: force a dispatch whatever the rule set's size
+	cache    *compileCache
 }
 
 type dispatchMode uint8

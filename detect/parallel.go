@@ -117,6 +117,7 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 		}
 	}
 	var errs []error
+	copts.cache = &compileCache{m: map[*rule.Rule]compiled{}}
 	for w := range workers {
 		var part []*rule.Rule
 		if w == 0 {
