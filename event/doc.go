@@ -22,6 +22,9 @@ type Path struct {
 	// heads[i] holds the first 8 bytes of keys[i][0] (zero-padded,
 	// little-endian), for a quick comparison with keys in the document.
 	heads []uint64
+	// root is the path of the first segment alone (nil for a one-segment
+	// path): Doc caches where it is.
+	root *Path
 }
 
 // CompilePath splits name on '.' and precomputes every joined key variant
@@ -38,6 +41,9 @@ func CompilePath(name string) *Path {
 			vs = append(vs, strings.Join(segs[i:j], "."))
 		}
 		p.keys[i] = vs
+	}
+	if len(segs) > 1 {
+		p.root = CompilePath(segs[0])
 	}
 	return p
 }
@@ -135,6 +141,13 @@ type Doc struct {
 	slots []valueSlot
 	cvals []Value
 	memo  []memoSlot
+	roots []rootSlot // by root path id: where a top-level key's value is
+}
+
+type rootSlot struct {
+	gen uint32
+	j   uint32
+	ok  bool
 }
 
 type memoSlot struct {
@@ -202,6 +215,7 @@ func (p *Parser) Parse(line []byte) (*Doc, error) {
 	if d.gen++; d.gen == 0 { // wrapped: old slots could look current
 		clear(d.slots)
 		clear(d.memo)
+		clear(d.roots)
 		d.gen = 1
 	}
 	n := len(line)
@@ -552,8 +566,37 @@ func (d *Doc) direct(p *Path) (j uint32, ok bool) {
 	if len(t) == 0 {
 		return 0, true
 	}
-	buf := d.buf
-	for i, variants := range p.keys {
+	start := 0
+	if p.root != nil {
+		// The first step is shared by every path under the same top-level
+		// key ("process.name", "process.args", ...): done once per document.
+		if int(p.root.id) >= len(d.roots) {
+			d.roots = append(d.roots, make([]rootSlot, int(p.root.id)+16-len(d.roots))...)
+		}
+		rs := &d.roots[p.root.id]
+		if rs.gen != d.gen {
+			rj, rok := d.step(p.root, 0, 0)
+			*rs = rootSlot{gen: d.gen, j: rj, ok: rok}
+		}
+		if !rs.ok || rs.j == 0 {
+			return 0, rs.ok
+		}
+		j, start = rs.j, 1
+	}
+	for i := start; i < len(p.keys); i++ {
+		if j, ok = d.step(p, i, j); !ok || j == 0 {
+			return 0, ok
+		}
+	}
+	return j, true
+}
+
+// step finds key i of p in the object at tape index j: the value's index,
+// 0 when it is absent, ok false when the general walker is needed.
+func (d *Doc) step(p *Path, i int, j uint32) (uint32, bool) {
+	t, buf := d.tape, d.buf
+	{
+		variants := p.keys[i]
 		o := &t[j]
 		if o.kind != kObject || o.flags&fDotted != 0 {
 			// A scalar on the way has no fields.
@@ -577,9 +620,8 @@ func (d *Doc) direct(p *Path) (j uint32, ok bool) {
 		if m >= end {
 			return 0, true
 		}
-		j = m + 1
+		return m + 1, true
 	}
-	return j, true
 }
 
 // walker carries one Lookup/First traversal; a struct keeps the recursive
