@@ -229,6 +229,8 @@ func (r *Reader) Close() error {
 }
 
 // NewReader reads an EVTX file of the given size from r; name is used in errors.
+// Reading goes through r.ReadAt; when r is an *os.File the reader may also
+// move its file offset (it asks where a sparse file's holes are).
 // It fails only when the file header is missing or lacks the ElfFile signature;
 // a header checksum mismatch is reported by the first call to Next as a *ChunkError.
 func NewReader(r io.ReaderAt, size int64, name string) (*Reader, error) {
@@ -315,6 +317,14 @@ func (r *Reader) loadChunk(i int) {
 	n, err := r.r.ReadAt(buf[:chunkHdrSize], off)
 	if err == nil && n == chunkHdrSize {
 		if !r.whole && r.loadRecords(i, off) {
+			return
+		}
+		if end := min(r.size, off+chunkSize); !r.whole && allZero(buf[:chunkHdrSize]) && r.hole(off+chunkHdrSize, end) {
+			// An unused slot whose rest is a hole: what reading it would
+			// have found (zeros, up to the end of the file), unread.
+			if n := end - off; n < chunkSize {
+				r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("truncated chunk (%d of %d bytes)", n, chunkSize)})
+			}
 			return
 		}
 		var n2 int
