@@ -170,6 +170,8 @@ type Reader struct {
 	tailErr error
 
 	hdr [128]byte // the file header as read
+
+	holeFrom, holeTo int64 // a hole of the file (reads as zeros), from hole
 }
 
 // state is the working memory of a reader: the chunk buffer and the parser
@@ -311,6 +313,14 @@ func (r *Reader) loadChunk(i int) {
 	}
 	off := int64(fileHeaderSize) + int64(i)*chunkSize
 	buf := r.st.buf
+	if end := min(r.size, off+chunkSize); off >= r.holeFrom && end <= r.holeTo {
+		// Inside a hole found for an earlier slot (unused slots come in
+		// runs): zeros, as reading would have found, unread.
+		if n := end - off; n < chunkSize {
+			r.pending = append(r.pending, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: fmt.Errorf("truncated chunk (%d of %d bytes)", n, chunkSize)})
+		}
+		return
+	}
 	// The header first: for a sound chunk only the records (up to the free
 	// space offset, on average under half the chunk) are read; the rest is
 	// read only if a damaged record points into it (parser.tail).
