@@ -387,8 +387,12 @@ func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, t *alertTall
 	if s := elapsed.Seconds(); s > 0 {
 		eps = float64(st.lines) / s
 	}
-	fmt.Fprintf(&b, "vigil: %d rules; %s, %s read, %d rejected (malformed), %d unreadable; %s skipped by the rule dispatch\n",
-		nRules, plural(int64(st.files), "file"), plural(st.lines, "event"), st.malformed, st.unreadable, strconv.FormatInt(es.Skipped, 10))
+	perEvent := 0.0
+	if st.lines > 0 {
+		perEvent = float64(es.Evaluations) / float64(st.lines)
+	}
+	fmt.Fprintf(&b, "vigil: %d rules; %s, %s read, %d rejected (malformed), %d unreadable; %s skipped unparsed by the rule dispatch, %.1f rules evaluated per event\n",
+		nRules, plural(int64(st.files), "file"), plural(st.lines, "event"), st.malformed, st.unreadable, strconv.FormatInt(es.Skipped, 10), perEvent)
 	if es.NoIndex > 0 {
 		fmt.Fprintf(&b, "vigil: %s had no index information and were offered to every rule (use --index)\n", plural(es.NoIndex, "event"))
 	}
@@ -415,7 +419,11 @@ func printHuntSummary(sink *stderrSink, st *stats, es detect.Stats, t *alertTall
 			sev = append(sev, fmt.Sprintf("%s %d", s, bySev[s]))
 		}
 	}
-	fmt.Fprintf(&b, "vigil: %d alerts (%s) in %s, %.0f events/s, %.1f MB/s\n", t.total, strings.Join(sev, ", "),
+	bySevText := ""
+	if len(sev) > 0 {
+		bySevText = " (" + strings.Join(sev, ", ") + ")"
+	}
+	fmt.Fprintf(&b, "vigil: %d alerts%s in %s, %.0f events/s, %.1f MB/s\n", t.total, bySevText,
 		elapsed.Round(time.Millisecond), eps, float64(st.bytes)/1e6/max(elapsed.Seconds(), 1e-9))
 	sink.printf("%s", b.String())
 }
