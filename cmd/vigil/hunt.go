@@ -88,7 +88,7 @@ Exit status: 0 the hunt ran; 1 it ran, but some input or rule was malformed
 	fl.StringVar(&f.rejects, "rejects", "", "write malformed events to `FILE` as file:line: reason, then the raw line")
 	fl.BoolVar(&f.buildingBlocks, "building-blocks", false, "show building-block alerts in table and csv output")
 	fl.DurationVar(&f.reorderWindow, "reorder-window", 15*time.Minute, "sequences: reorder events arriving up to this much (event time) out of order; 0: exact")
-	fl.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "evaluate the rules on `N` cores (rules are shared out; output is the same for any N)")
+	fl.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "evaluate on `N` cores (sequences are shared out, event queries take turns by batch of lines; output is the same for any N)")
 	fl.BoolVar(&f.stats, "stats", false, "print the summary on stderr even when it is not a terminal")
 	fl.StringVar(&f.source, "source", "", sourceFlagHelp())
 	return c
