@@ -221,3 +221,30 @@ func BenchmarkNormalizeReuse(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/record")
 }
+
+// BenchmarkAppendJSON is the document writer alone: documents of a sample
+// of windows-evtx-bulk built once (one Normalizer each, so that they stay
+// valid), then written again and again. One op is one document.
+func BenchmarkAppendJSON(b *testing.B) {
+	recs := loadBulk(b)
+	if len(recs) > 256 {
+		recs = recs[:256]
+	}
+	ms := make([]*Normalizer, len(recs))
+	size := 0
+	for i, rec := range recs {
+		ms[i] = new(Normalizer)
+		out, err := ms[i].AppendEVTX(nil, rec, "bulk.evtx")
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(out)
+	}
+	b.SetBytes(int64(size / len(recs)))
+	var buf []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = ms[i%len(ms)].m.d.appendJSON(buf[:0])
+	}
+}
