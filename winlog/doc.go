@@ -3,6 +3,7 @@ package winlog
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -368,6 +369,33 @@ func (d *doc) appendNode(b []byte, id nodeID) []byte {
 // paths: runs that need nothing are skipped eight bytes at a time, and the
 // first byte that needs attention in a word is found from its mask.
 func appendStr(b []byte, s string) []byte {
+	// Most keys and values are short and need no escape: one check of
+	// the whole string (two overlapping words from 8 bytes on), then one
+	// copy.
+	if len(s) <= 16 {
+		var m uint64
+		if len(s) >= 8 {
+			m = special8(load8(s, 0)) | special8(load8(s, len(s)-8))
+		} else {
+			for i := 0; i < len(s); i++ {
+				if jsonSpecial[s[i]] {
+					m = 1
+					break
+				}
+			}
+		}
+		if m == 0 {
+			n := len(b)
+			if cap(b)-n < len(s)+2 {
+				b = slices.Grow(b, len(s)+2)
+			}
+			b = b[:n+len(s)+2]
+			b[n] = '"'
+			copy(b[n+1:], s)
+			b[n+1+len(s)] = '"'
+			return b
+		}
+	}
 	b = append(b, '"')
 	start, i := 0, 0
 	for {
