@@ -164,6 +164,9 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.ReportMetric(events/time.Since(start).Seconds(), "detected-events/s")
+	if st := svc.Scheduler.Stats(); st.Fed != int64(events) || st.Malformed != 0 {
+		b.Errorf("the scheduler evaluated %d events (%d malformed), %d were accepted", st.Fed, st.Malformed, int64(events))
+	}
 	var lat []time.Duration
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {

@@ -343,14 +343,34 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	}
 	var batch []Record
 	var msgs []jetstream.Msg
-	// take reads one fetch's messages into batch.
+	// Deliveries are numbered by the consumer (its sequence, 1 up from
+	// its creation). One the client never received (a fetch that gave up
+	// waiting while the server still sent; the server counts it
+	// delivered) shows as a gap: with AckAll, acknowledging a later
+	// message would acknowledge it unseen and it would never be
+	// evaluated. So a batch ends at a gap, and the consumer is then
+	// re-created at its acknowledged position (durable), which delivers
+	// everything after it again.
+	var next uint64 // the next delivery's consumer sequence; 0: unknown
+	gap := false
+	// take reads one fetch's messages into batch, up to a gap.
 	take := func(mb jetstream.MessageBatch) {
 		for m := range mb.Messages() {
+			if gap {
+				continue // delivered again after the re-creation
+			}
 			md, err := m.Metadata()
 			if err != nil {
 				report(fmt.Errorf("eventlog: message metadata: %w", err))
 				continue
 			}
+			if next != 0 && md.Sequence.Consumer != next {
+				gap = true
+				report(fmt.Errorf("eventlog: consumer %s: delivery %d expected, %d came (stream sequence %d): resuming from the acknowledged position",
+					durable, next, md.Sequence.Consumer, md.Sequence.Stream))
+				continue
+			}
+			next = md.Sequence.Consumer + 1
 			id := m.Headers().Get(jetstream.MsgIDHeader)
 			EachEvent(m.Data(), func(part int, ev []byte) error {
 				batch = append(batch, Record{Seq: md.Sequence.Stream, Part: part, Data: ev, MsgID: id})
@@ -363,6 +383,19 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 		}
 	}
 	for ctx.Err() == nil {
+		if gap {
+			// The batch before the gap was handled and acknowledged.
+			c, err := l.durable(ctx, durable)
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				report(fmt.Errorf("eventlog: consumer %s: %w", durable, err))
+				sleep(ctx, time.Second)
+				continue
+			}
+			cons, next, gap = c, 0, false
+		}
 		batch, msgs = batch[:0], msgs[:0]
 		// What is stored now, at once; when nothing is, wait for the
 		// first message, then take what came with it. (A fetch of a full
@@ -374,7 +407,7 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 			if len(msgs) == 0 {
 				if mb, err = cons.Fetch(1, jetstream.FetchMaxWait(opts.MaxWait)); err == nil {
 					take(mb)
-					if len(msgs) > 0 && opts.Batch > 1 {
+					if len(msgs) > 0 && opts.Batch > 1 && !gap {
 						if mb, err = cons.FetchNoWait(opts.Batch - 1); err == nil {
 							take(mb)
 						}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func open(t *testing.T, dir string) *Log {
@@ -102,5 +104,97 @@ func TestRestartDedupResume(t *testing.T) {
 	})
 	if first != 61 {
 		t.Fatalf("resumed at %d, want 61", first)
+	}
+}
+
+// A delivery the consumer never receives (taken here by another fetch on
+// the same durable consumer, as a fetch that gave up waiting loses one)
+// is not acknowledged unseen by a later one: Consume notices the gap in
+// the delivery numbers and resumes from its acknowledged position, so
+// every record is handled, once, in order.
+func TestConsumeDeliveryGap(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := open(t, t.TempDir())
+	defer l.Close()
+	l.Append(ctx, entries(0, 20), nil)
+	var mu sync.Mutex
+	var seen []uint64
+	var gaps int
+	hold := make(chan struct{})
+	held := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.Consume(ctx, "gap", ConsumeOptions{Batch: 5, MaxWait: 50 * time.Millisecond, OnError: func(err error) {
+			mu.Lock()
+			gaps++
+			mu.Unlock()
+		}}, func(ctx context.Context, batch []Record) error {
+			mu.Lock()
+			for _, r := range batch {
+				seen = append(seen, r.Seq)
+			}
+			n := len(seen)
+			mu.Unlock()
+			if n == 20 && hold != nil {
+				close(held)
+				<-hold // the consumer waits inside its handler
+				hold = nil
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first 20 records were not handled")
+	}
+	l.Append(ctx, entries(20, 40), nil)
+	c, err := l.stream.Consumer(ctx, "gap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := c.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen := 0
+	for m := range mb.Messages() {
+		md, _ := m.Metadata()
+		if md.Sequence.Stream != 21 {
+			t.Fatalf("took stream sequence %d", md.Sequence.Stream)
+		}
+		stolen++
+	}
+	if stolen != 1 {
+		t.Fatalf("took %d deliveries", stolen)
+	}
+	close(hold)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n >= 40 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // nothing more may come
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 40 {
+		t.Fatalf("%d records handled, want 40: %v", len(seen), seen)
+	}
+	for i, s := range seen {
+		if s != uint64(i+1) {
+			t.Fatalf("record %d: stream sequence %d: %v", i, s, seen)
+		}
+	}
+	if gaps == 0 {
+		t.Error("the gap was not reported")
 	}
 }
