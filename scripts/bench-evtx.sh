@@ -171,9 +171,14 @@ row() {
 
 # The runs: every step of every build once per round, BENCH_RUNS rounds, so
 # that a baseline and the working tree see the same load on a shared machine.
+# Help texts are read whole, not piped into grep -q: grep exits at the
+# first match, the writer may die of SIGPIPE, and pipefail then turned a
+# match into a miss (a row went missing).
 workers_of() {
 	# One evaluation worker, where the build has the flag (older ones are single-threaded).
-	"$BENCH_DIR/bin/vigil-$1" hunt --help 2>&1 | grep -q -- --workers && echo --workers 1
+	local help
+	help=$("$BENCH_DIR/bin/vigil-$1" hunt --help 2>&1 || true)
+	[[ $help == *--workers* ]] && echo --workers 1
 	return 0
 }
 for ((round = 0; round < BENCH_RUNS; round++)); do
@@ -181,8 +186,9 @@ for ((round = 0; round < BENCH_RUNS; round++)); do
 		eb=$BENCH_DIR/bin/vigil-evtxbench-$b
 		if [[ -x $eb ]]; then
 			run_once "read-$b" "$eb" "${files[@]}"
-			"$eb" -h 2>&1 | grep -q -- -reuse && run_once "read-reuse-$b" "$eb" -reuse "${files[@]}"
-			"$eb" -h 2>&1 | grep -q -- -normalize && run_once "normalize-inproc-$b" "$eb" -normalize "${files[@]}"
+			ehelp=$("$eb" -h 2>&1 || true)
+			[[ $ehelp == *-reuse* ]] && run_once "read-reuse-$b" "$eb" -reuse "${files[@]}"
+			[[ $ehelp == *-normalize* ]] && run_once "normalize-inproc-$b" "$eb" -normalize "${files[@]}"
 		fi
 		run_once "normalize-$b" "$BENCH_DIR/bin/vigil-$b" normalize "${files[@]}"
 		read -ra workers < <(workers_of "$b")
