@@ -99,6 +99,7 @@ nrules=$((${#rules[@]} / 2))
 # The script itself is pinned (its children inherit the core) and
 # GOMAXPROCS exported, so that no taskset or env process is started inside
 # the measured interval: process start-ups cost milliseconds here.
+ncpu=$(nproc) # before pinning, which leaves one
 pin=()
 if command -v taskset >/dev/null && taskset -cp "$BENCH_CPU" $$ >/dev/null; then
 	pin=(taskset)
@@ -225,7 +226,7 @@ cat <<EOF
 
 ### Windows event logs: ${#files[@]} .evtx files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') ($EVTX_DIR), $cpuinfo
 
-$(go env GOVERSION), $(nproc) CPUs, fastest of $BENCH_RUNS run(s) (builds interleaved), files in page cache; seconds and
+$(go env GOVERSION), $ncpu CPUs, fastest of $BENCH_RUNS run(s) (builds interleaved), files in page cache; seconds and
 records/s are wall-clock time of the whole process (start-up included), records/CPU s divides by its user+system
 CPU time (less disturbed by other load on a shared machine). (1) extracts System,
 EventData and UserData from each record; (2) writes the ECS documents to /dev/null (vigil normalize; "in process":
