@@ -46,6 +46,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/vigilsec/vigil/internal/fileopen"
 	"hash/crc32"
 	"io"
 	"sync"
@@ -199,7 +200,7 @@ func (r *Reader) release() {
 
 // Open opens an EVTX file. Close releases it.
 func Open(path string) (*Reader, error) {
-	f, err := openFile(path)
+	f, err := fileopen.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/vigilsec/vigil/internal/fileopen"
 	"io"
 	"io/fs"
 	"os"
@@ -376,7 +377,7 @@ func (r *Reader) openNext() bool {
 		case len(r.pending) > 0:
 			name = r.pending[0]
 			r.pending = r.pending[1:]
-			f, err := os.Open(name)
+			f, err := fileopen.Open(name)
 			if err != nil {
 				r.report(&Error{File: name, Err: err})
 				continue

@@ -1,17 +1,17 @@
 //go:build unix
 
-package evtx
+package fileopen
 
 import (
 	"os"
 	"syscall"
 )
 
-// openFile opens path for reading. os.Open registers a regular file with
+// Open opens path for reading, as os.Open does, but as a blocking
+// descriptor handed to os.NewFile: os.Open registers a regular file with
 // the poller, which takes four more system calls (non-blocking mode set,
-// epoll refused, blocking mode restored) than a blocking descriptor handed
-// to os.NewFile: measurable when reading many small files.
-func openFile(path string) (*os.File, error) {
+// epoll refused, blocking mode restored).
+func Open(path string) (*os.File, error) {
 	for {
 		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
