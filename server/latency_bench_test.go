@@ -142,8 +142,12 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 					b.Error(err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				out, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || bytes.Contains(out[:min(len(out), 20)], []byte(`"errors":true`)) {
+					// Not (all) stored: the counts below would be wrong.
+					b.Errorf("request %d: status %d: %.300s", i, resp.StatusCode, out)
+				}
 				mu.Lock()
 				reqLat = append(reqLat, time.Since(t0))
 				mu.Unlock()
