@@ -29,10 +29,27 @@ func FuzzParse(f *testing.F) {
 			_ = e.Detail()
 			return
 		}
-		if _, err := Compile(q, Options{Size: NoLimit}); err != nil {
+		prog, err := Compile(q, Options{Size: NoLimit})
+		if err != nil {
 			if _, ok := err.(*Error); !ok && !strings.Contains(err.Error(), ":") {
 				t.Fatalf("compile error without position: %v", err)
 			}
+			return
 		}
+		// What dispatch derives from a compiled query: never a panic, and
+		// requirements as FilterValues documents them.
+		for _, cnf := range prog.FilterValues() {
+			for _, g := range cnf {
+				if len(g) == 0 {
+					t.Fatalf("empty requirement group for %q", src)
+				}
+				for _, r := range g {
+					if r.Field == "" || r.Text == "" || r.Text != strings.ToLower(r.Text) || !asciiText(r.Text) {
+						t.Fatalf("bad requirement %+v for %q", r, src)
+					}
+				}
+			}
+		}
+		_ = prog.FilterLiterals()
 	})
 }
