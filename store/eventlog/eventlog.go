@@ -110,10 +110,8 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		if l.ns, err = startEmbedded(cfg); err != nil {
 			return nil, err
 		}
-		l.nc, err = nats.Connect("", nats.InProcessServer(l.ns), nats.Name("vigil"), nats.MaxReconnects(-1))
-	} else {
-		l.nc, err = nats.Connect(cfg.URL, nats.Name("vigil"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
 	}
+	l.nc, err = l.connect("vigil")
 	if err != nil {
 		l.Close()
 		return nil, fmt.Errorf("eventlog: connecting to NATS: %w", err)
@@ -145,6 +143,14 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	l.lastSeq.Store(info.State.LastSeq)
 	return l, nil
+}
+
+// connect opens a connection to the log's server.
+func (l *Log) connect(name string) (*nats.Conn, error) {
+	if l.ns != nil {
+		return nats.Connect("", nats.InProcessServer(l.ns), nats.Name(name), nats.MaxReconnects(-1))
+	}
+	return nats.Connect(l.cfg.URL, nats.Name(name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
 }
 
 func orUnlimited(n int64) int64 {
@@ -332,7 +338,25 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 200 * time.Millisecond
 	}
-	cons, err := l.durable(ctx, durable)
+	// A connection of its own: a consumer that reads slowly (evaluating a
+	// large batch) can be cut off by the server as a slow consumer, and on
+	// the shared connection that failed the appends in flight: requests
+	// answered with errors under load. Deliveries lost with it are
+	// re-read (the gap check below).
+	nc, err := l.connect("vigil-consumer-" + durable)
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %s: %w", durable, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %s: %w", durable, err)
+	}
+	stream, err := js.Stream(ctx, l.cfg.Stream)
+	if err != nil {
+		return fmt.Errorf("eventlog: consumer %s: %w", durable, err)
+	}
+	cons, err := l.durableOn(ctx, stream, durable)
 	if err != nil {
 		return fmt.Errorf("eventlog: consumer %s: %w", durable, err)
 	}
@@ -385,7 +409,7 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	for ctx.Err() == nil {
 		if gap {
 			// The batch before the gap was handled and acknowledged.
-			c, err := l.durable(ctx, durable)
+			c, err := l.durableOn(ctx, stream, durable)
 			if err != nil {
 				if ctx.Err() != nil {
 					break
@@ -452,11 +476,11 @@ func (l *Log) Consume(ctx context.Context, durable string, opts ConsumeOptions, 
 	return nil
 }
 
-// durable opens the named consumer so that it delivers from just after its
+// durableOn opens the named consumer so that it delivers from just after its
 // acknowledged position. Records delivered but not acknowledged when the
 // last process stopped would otherwise come back only after the ack wait,
 // behind newer ones: such a consumer is recreated at its ack floor.
-func (l *Log) durable(ctx context.Context, name string) (jetstream.Consumer, error) {
+func (l *Log) durableOn(ctx context.Context, stream jetstream.Stream, name string) (jetstream.Consumer, error) {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Vigil consumer " + name,
@@ -467,9 +491,9 @@ func (l *Log) durable(ctx context.Context, name string) (jetstream.Consumer, err
 		AckWait:       2 * time.Minute,
 		MaxAckPending: -1,
 	}
-	c, err := l.stream.Consumer(ctx, name)
+	c, err := stream.Consumer(ctx, name)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return l.stream.CreateConsumer(ctx, cfg)
+		return stream.CreateConsumer(ctx, cfg)
 	}
 	if err != nil {
 		return nil, err
@@ -481,12 +505,12 @@ func (l *Log) durable(ctx context.Context, name string) (jetstream.Consumer, err
 	if info.NumAckPending == 0 && info.Delivered.Stream <= info.AckFloor.Stream {
 		return c, nil
 	}
-	if err := l.stream.DeleteConsumer(ctx, name); err != nil {
+	if err := stream.DeleteConsumer(ctx, name); err != nil {
 		return nil, err
 	}
 	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
-	return l.stream.CreateConsumer(ctx, cfg)
+	return stream.CreateConsumer(ctx, cfg)
 }
 
 // ReadAll calls fn for every record in the log, in order, from an
