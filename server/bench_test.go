@@ -144,6 +144,14 @@ func BenchmarkServe(b *testing.B) {
 	}
 }
 
+// errorItem is the first failed item of a _bulk response (or the body).
+func errorItem(out []byte) []byte {
+	if i := bytes.Index(out, []byte(`"error"`)); i >= 0 {
+		return out[i:]
+	}
+	return out
+}
+
 // benchWorkers: 1, and GOMAXPROCS when more.
 func benchWorkers() []int {
 	if n := runtime.GOMAXPROCS(0); n > 1 {
@@ -218,7 +226,9 @@ func benchServeWith(b *testing.B, withDetect, batched bool, workers int) {
 				resp.Body.Close()
 				lat[c] = append(lat[c], time.Since(t0))
 				if resp.StatusCode != 200 || bytes.Contains(out[:min(len(out), 20)], []byte(`"errors":true`)) {
-					failed.Add(1)
+					if failed.Add(1) == 1 {
+						b.Logf("request %d: status %d: %.400s", i, resp.StatusCode, errorItem(out))
+					}
 				}
 			}
 		}()
