@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -39,13 +38,13 @@ import (
 // paces the clients, one sub-benchmark per rate in the same run: at a rate
 // the detectors sustain, the latency is the pipeline's; above it, it is
 // the detectors' growing lag. Without it the clients send as fast as they
-// can. VIGIL_BENCH_WORKERS sets serve's --detect-workers (default
-// GOMAXPROCS).
+// can. VIGIL_BENCH_WORKERS sets serve's --detect-workers (default as
+// vigil serve: api.DefaultDetectWorkers).
 //
 //	VIGIL_BENCH_RATES=5000,10000,20000,40000 go test ./server -run '^$' -bench ServeAlertLatency -benchtime 300x
 func BenchmarkServeAlertLatency(b *testing.B) {
 	benchSetup(b)
-	workers := runtime.GOMAXPROCS(0)
+	workers := api.DefaultDetectWorkers() // as vigil serve
 	if v := os.Getenv("VIGIL_BENCH_WORKERS"); v != "" {
 		if _, err := fmt.Sscan(v, &workers); err != nil || workers < 1 {
 			b.Fatalf("VIGIL_BENCH_WORKERS=%q: want a number of workers", v)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -128,7 +127,7 @@ SIGTERM drains the requests in flight and stops.`,
 	fl.BoolVar(&f.fsync, "fsync", false, "embedded log: fsync every write before acknowledging (survives power loss, slower)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fl.IntVar(&f.detectWorkers, "detect-workers", runtime.GOMAXPROCS(0), "goroutines evaluating the rules (each runs a share of them over every event; alerts are the same for any number)")
+	fl.IntVar(&f.detectWorkers, "detect-workers", api.DefaultDetectWorkers(), "goroutines evaluating the rules, default every core but one (each runs a share of the rules; alerts are the same for any number)")
 	fl.DurationVar(&f.tick, "tick", time.Second, "how often due rule executions are checked (each rule runs every its interval)")
 	fl.DurationVar(&f.shutdownTimout, "shutdown-timeout", 30*time.Second, "how long to drain requests in flight on SIGINT/SIGTERM")
 	return c
