@@ -70,8 +70,15 @@ var benchData struct {
 
 func benchSetup(b *testing.B) {
 	benchData.once.Do(func() {
+		// VIGIL_BENCH_PROFILE: the generator's background, realistic by
+		// default (as the bench scripts), or noisy (an alert storm).
+		prof, err := benchgen.ParseProfile(os.Getenv("VIGIL_BENCH_PROFILE"))
+		if err != nil {
+			benchData.err = err
+			return
+		}
 		var buf bytes.Buffer
-		if _, err := benchgen.Generate(&buf, 48<<20, 1); err != nil {
+		if _, err := benchgen.GenerateProfile(&buf, 48<<20, 1, prof); err != nil {
 			benchData.err = err
 			return
 		}

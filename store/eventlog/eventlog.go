@@ -176,6 +176,12 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 		// Large bulk requests are split into many messages, but one event
 		// may be large: allow up to 8 MiB per message.
 		MaxPayload: 8 << 20,
+		// The connections are in-process pipes to this process's own
+		// goroutines: one that is slow for a moment (CPU starved by the
+		// detectors, or fetching large batches) must not be cut off as a
+		// slow consumer, which fails the appends in flight on it.
+		WriteDeadline: time.Minute,
+		MaxPending:    1 << 30,
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
