@@ -969,6 +969,12 @@ func (g *gen) file(h *host) {
 	b = appendStr(b, name)
 	b = append(b, `,"path":`...)
 	b = appendStr(b, dir+name)
+	g.finishFile(b, p)
+}
+
+// finishFile writes the rest of a file event (its size and process) and
+// finishes it: the same in every profile.
+func (g *gen) finishFile(b []byte, p *proc) {
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, int64(g.intn(5<<20)), 10)
 	b = append(b, `},"process":{"entity_id":"`...)

@@ -656,17 +656,5 @@ func (g *gen) fileReal(h *host) {
 	b = appendStr(b, string(name))
 	b = append(b, `,"path":`...)
 	b = appendStr(b, string(path))
-	b = append(b, `,"size":`...)
-	b = strconv.AppendInt(b, int64(g.intn(5<<20)), 10)
-	b = append(b, `},"process":{"entity_id":"`...)
-	b = append(b, p.entityID...)
-	b = append(b, `","executable":`...)
-	b = appendStr(b, p.exe)
-	b = append(b, `,"name":`...)
-	b = appendStr(b, p.name)
-	b = append(b, `,"pid":`...)
-	b = strconv.AppendInt(b, int64(p.pid), 10)
-	b = append(b, '}')
-	g.st.File++
-	g.finish(b, p)
+	g.finishFile(b, p)
 }
