@@ -58,18 +58,6 @@ func TestAppendISOMillis(t *testing.T) {
 	}
 }
 
-// FuzzAppendStr: the document writer's string escaper agrees with
-// event.AppendJSONString on any input, also after a prefix in the buffer.
-func FuzzAppendStr(f *testing.F) {
-	for _, s := range []string{"", `C:\Windows\System32\cmd.exe /c "echo"`, "tab\there\x00\x1f", "caf\xc3\xa9 \xff\xfe", "12345678\\"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(appendStr([]byte("x"), s)), "x"+string(event.AppendJSONString(nil, s)); got != want {
-			t.Fatalf("%q: %s, want %s", s, got, want)
-		}
-	})
-}
 
 // appendUnixMillis writes what appendISOMillis(time.Unix(0, ns).UTC())
 // writes, for any int64 (the document keeps times as Unix nanoseconds).
