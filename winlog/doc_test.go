@@ -58,7 +58,6 @@ func TestAppendISOMillis(t *testing.T) {
 	}
 }
 
-
 // appendUnixMillis writes what appendISOMillis(time.Unix(0, ns).UTC())
 // writes, for any int64 (the document keeps times as Unix nanoseconds).
 func TestAppendUnixMillis(t *testing.T) {
