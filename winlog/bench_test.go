@@ -40,14 +40,8 @@ func readBulk(files []string, fn func(*evtx.Record, string)) int {
 			continue
 		}
 		for {
-			rec, err := r.Next()
-			if err == io.EOF {
-				break
-			}
+			rec, err := nextRecord(r)
 			if err != nil {
-				if evtx.IsRecoverable(err) {
-					continue
-				}
 				break
 			}
 			n++
@@ -115,14 +109,8 @@ func loadBulk(b *testing.B) []*evtx.Record {
 		}
 		defer r.Close()
 		for {
-			rec, err := r.Next()
-			if err == io.EOF {
-				break
-			}
+			rec, err := nextRecord(r)
 			if err != nil {
-				if evtx.IsRecoverable(err) {
-					continue
-				}
 				break
 			}
 			if n++; n%32 == 0 {
@@ -201,14 +189,11 @@ func BenchmarkNormalizeReuse(b *testing.B) {
 			}
 			r.Reuse = true
 			for {
-				rec, err := r.Next()
+				rec, err := nextRecord(r)
 				if err == io.EOF {
 					break
 				}
 				if err != nil {
-					if evtx.IsRecoverable(err) {
-						continue
-					}
 					b.Fatal(err)
 				}
 				if buf, err = nz.AppendEVTX(buf[:0], rec, files[j]); err != nil {
@@ -246,5 +231,17 @@ func BenchmarkAppendJSON(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		buf = ms[i%len(ms)].m.d.appendJSON(buf[:0])
+	}
+}
+
+// nextRecord is r.Next past damaged records (reported by the reader and
+// skipped, as vigil does): a record, io.EOF, or an error that ends the file.
+func nextRecord(r *evtx.Reader) (*evtx.Record, error) {
+	for {
+		rec, err := r.Next()
+		if err != nil && err != io.EOF && evtx.IsRecoverable(err) {
+			continue
+		}
+		return rec, err
 	}
 }
