@@ -38,7 +38,10 @@ import (
 // paces the clients, one sub-benchmark per rate in the same run: at a rate
 // the detectors sustain, the latency is the pipeline's; above it, it is
 // the detectors' growing lag. Without it the clients send as fast as they
-// can. VIGIL_BENCH_WORKERS sets serve's --detect-workers (default as
+// can, as the ingest load test (BenchmarkServe) does, and retry 429s:
+// serve's --max-delay back-pressure (VIGIL_BENCH_MAX_DELAY, default as
+// vigil serve; 0 turns it off) then holds them to the detectors' rate.
+// VIGIL_BENCH_WORKERS sets serve's --detect-workers (default as
 // vigil serve: api.DefaultDetectWorkers).
 //
 //	VIGIL_BENCH_RATES=5000,10000,20000,40000 go test ./server -run '^$' -bench ServeAlertLatency -benchtime 300x
@@ -92,7 +95,14 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 		b.Fatal(err)
 	}
 	defer svc.Close()
+	maxDelay := DefaultMaxDelay // as vigil serve
+	if v := os.Getenv("VIGIL_BENCH_MAX_DELAY"); v != "" {
+		if maxDelay, err = time.ParseDuration(v); err != nil {
+			b.Fatalf("VIGIL_BENCH_MAX_DELAY: %v", err)
+		}
+	}
 	cfg := Config{Log: lg, MaxLag: 1 << 62, API: svc.Handler, BatchAutoIDs: true, // as vigil serve
+		Detected: svc.Scheduler.Position, MaxDelay: maxDelay,
 		Consumers: []Consumer{{Name: schedule.DetectorName, Handler: svc.Scheduler.HandleLog,
 			Options: eventlog.ConsumeOptions{Batch: 2000, MaxWait: 200 * time.Millisecond}}}}
 	srv, err := New(cfg)
@@ -109,7 +119,7 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 	if rate > 0 {
 		pace = time.Duration(float64(time.Second) * benchBatch * clients / rate)
 	}
-	var next, injected atomic.Int64
+	var next, injected, throttled atomic.Int64
 	var mu sync.Mutex
 	var reqLat []time.Duration
 	b.ResetTimer()
@@ -136,13 +146,26 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 					body = append(positiveDoc(i), body...)
 				}
 				t0 := time.Now()
-				resp, err := hc.Post(url, "application/x-ndjson", bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
+				var resp *http.Response
+				var out []byte
+				// Back-pressure: retry 429s as Beats do, with a growing
+				// pause (from 250ms to 2s here, shorter than Beats' 1s to
+				// 60s so the clients keep the server busy).
+				for pause := 250 * time.Millisecond; ; pause = min(2*pause, 2*time.Second) {
+					var err error
+					resp, err = hc.Post(url, "application/x-ndjson", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					out, _ = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusTooManyRequests {
+						break
+					}
+					throttled.Add(1)
+					time.Sleep(pause)
 				}
-				out, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK || bytes.Contains(out[:min(len(out), 20)], []byte(`"errors":true`)) {
 					// Not (all) stored: the counts below would be wrong.
 					b.Errorf("request %d: status %d: %.300s", i, resp.StatusCode, out)
@@ -160,6 +183,7 @@ func latencyRun(b *testing.B, rate float64, workers int) {
 	b.ReportMetric(events/ingest.Seconds(), "events/s")
 	sort.Slice(reqLat, func(i, j int) bool { return reqLat[i] < reqLat[j] })
 	b.ReportMetric(ms(reqLat[len(reqLat)*99/100]), "req-p99-ms")
+	b.ReportMetric(float64(throttled.Load()), "429s")
 
 	// Wait for the scheduler to evaluate everything, then for the alerts.
 	end := lg.LastSeq()

@@ -40,6 +40,7 @@ type serveFlags struct {
 	maxLineMB      int64
 	maxInflightMB  int64
 	maxLag         uint64
+	maxDelay       time.Duration
 	dedupeWindow   time.Duration
 	retention      time.Duration
 	fsync          bool
@@ -90,9 +91,11 @@ needs TLS (--tls-cert and --tls-key) or --insecure, and then every endpoint
 but /healthz requires an API key (vigil apikey create), sent as
 "Authorization: ApiKey <key>". --require-keys requires keys on loopback too.
 
-When the detectors fall behind the log by more than --max-lag events, or the
-requests in memory exceed --max-inflight-mb, ingest answers 429 with
-Retry-After. /healthz reports health, /metrics Prometheus metrics. SIGINT or
+When the oldest accepted event has waited more than --max-delay for the
+detectors (so alerts would come later than that), when the detectors fall
+behind the log by more than --max-lag events, or when the requests in memory
+exceed --max-inflight-mb, ingest answers 429 with Retry-After: Beats, Agent
+and Logstash then retry, and alerts stay within seconds of acceptance. /healthz reports health, /metrics Prometheus metrics. SIGINT or
 SIGTERM drains the requests in flight and stops.`,
 		Example: `  # Local: the built-in rule pack, Filebeat/Agent pointed at http://127.0.0.1:9200
   vigil serve --data /var/lib/vigil
@@ -122,6 +125,7 @@ SIGTERM drains the requests in flight and stops.`,
 	fl.Int64Var(&f.maxLineMB, "max-line-mb", server.DefaultMaxLine>>20, "largest single event (NDJSON line), in MiB")
 	fl.Int64Var(&f.maxInflightMB, "max-inflight-mb", server.DefaultMaxInflight>>20, "request memory over all requests, in MiB; beyond it 429")
 	fl.Uint64Var(&f.maxLag, "max-lag", server.DefaultMaxLag, "events the detectors may be behind the log before ingest answers 429")
+	fl.DurationVar(&f.maxDelay, "max-delay", server.DefaultMaxDelay, "how long an accepted event may wait for the detectors before ingest answers 429 (0: no limit)")
 	fl.DurationVar(&f.dedupeWindow, "dedupe-window", eventlog.DefaultDuplicate, "window in which a retried index+_id is not stored again")
 	fl.DurationVar(&f.retention, "retention", eventlog.DefaultMaxAge, "how long the log keeps events")
 	fl.BoolVar(&f.fsync, "fsync", false, "embedded log: fsync every write before acknowledging (survives power loss, slower)")
@@ -232,6 +236,7 @@ func runServe(e *env, f *serveFlags) error {
 		MaxLine:         int(f.maxLineMB << 20),
 		MaxInflight:     f.maxInflightMB << 20,
 		MaxLag:          f.maxLag,
+		MaxDelay:        f.maxDelay,
 		Logger:          logger,
 		ShutdownTimeout: f.shutdownTimout,
 		Normalize:       server.SourceNormalizer,
@@ -284,6 +289,7 @@ func runServe(e *env, f *serveFlags) error {
 		if pos, err := lg.ConsumerPosition(ctx, schedule.DetectorName); err == nil {
 			svc.Scheduler.SetPosition(pos)
 		}
+		cfg.Detected = svc.Scheduler.Position
 		cfg.Lag = func() uint64 {
 			end, pos := lg.LastSeq(), svc.Scheduler.Position()
 			if pos >= end {
