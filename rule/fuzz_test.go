@@ -63,7 +63,7 @@ func FuzzLoadTOML(f *testing.F) {
 	f.Add([]byte(minimalTOML))
 	f.Add([]byte(strings.ReplaceAll(minimalTOML, "\n", "\r\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rules, errs := loadTOML("fuzz.toml", data, LoadOptions{VersionLock: map[string]int{"r": 2}})
+		rules, errs := loadTOML("fuzz.toml", string(data), LoadOptions{VersionLock: map[string]int{"r": 2}})
 		checkErrors(t, data, errs)
 		if len(rules) > 1 || len(rules) == 1 && len(errs) > 0 {
 			t.Fatalf("%d rules with %d errors", len(rules), len(errs))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // LoadOptions are the settings of the loaders.
@@ -125,28 +126,35 @@ func ruleExt(name string) string {
 // Kibana export (.ndjson, one object a line). Errors never stop the rest of
 // the file from loading; a rule with errors is left out.
 func LoadFile(path string, opts LoadOptions) ([]*Rule, []*LoadError) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, []*LoadError{{Path: path, Msg: errMsg(err)}}
 	}
-	return LoadBytes(path, data, opts)
+	// data is not written again: the decoded strings may share it instead
+	// of each file being copied once more.
+	return loadBytes(path, data, unsafe.String(unsafe.SliceData(data), len(data)), opts)
 }
 
 // LoadBytes reads one rule file's content; path names it in errors and
 // chooses the format by extension (else by content). It serves embedded
 // rule packs.
 func LoadBytes(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError) {
+	return loadBytes(path, data, string(data), opts)
+}
+
+// loadBytes is LoadBytes given data as text too.
+func loadBytes(path string, data []byte, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	switch ruleExt(path) {
 	case "toml":
-		return loadTOML(path, data, opts)
+		return loadTOML(path, text, opts)
 	case "ndjson":
 		return loadNDJSON(path, data, opts)
 	}
 	// Unknown extension: guess from the content.
-	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "{") {
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") {
 		return loadNDJSON(path, data, opts)
 	}
-	return loadTOML(path, data, opts)
+	return loadTOML(path, text, opts)
 }
 
 func errMsg(err error) string {

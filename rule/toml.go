@@ -22,37 +22,53 @@ func fileErr(li *lineIndex, path string, fp filePos, format string, args ...any)
 	return e
 }
 
+// useFastTOML lets tests compare the results of the fast decoder
+// (fastTOML) and setter (setTOMLValue) with those of BurntSushi and the
+// JSON route.
+var useFastTOML = true
+
 // loadTOML reads one detection-rules TOML file: [metadata], [rule] (with
 // [[rule.threat]] and the other sub-tables) and [transform].
-func loadTOML(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError) {
-	text := string(data)
+func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	if strings.HasPrefix(text, "\uFEFF") {
 		text = text[3:]
 	}
 	li := newLineIndex(text)
+	var doc map[string]any
 	var scanned map[string]tomlKey
+	fast := false
+	if useFastTOML {
+		doc, scanned, fast = fastTOML(text, li)
+	}
 	if len(opts.Types) > 0 {
-		var r *Rule
-		if r, scanned = partialTOML(path, text, opts.Types); r != nil {
+		// What the fast decoder accepts, scanTOML reads in full, with the
+		// same keys.
+		complete := fast
+		if !fast {
+			scanned, complete = scanTOMLAll(text, li)
+		}
+		if r := partialTOML(path, text, scanned, complete, opts.Types); r != nil {
 			return []*Rule{r}, nil
 		}
 	}
-	var doc map[string]any
-	if _, err := toml.Decode(text, &doc); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			fp := filePos{Line: pe.Position.Line, Col: pe.Position.Col}
-			// Start is a byte offset: the column in characters comes from it
-			// when it is on the reported line.
-			if p := li.pos(pe.Position.Start); p.Line == fp.Line || fp.Line == 0 {
-				fp = p
+	if !fast {
+		doc = nil
+		if _, err := toml.Decode(text, &doc); err != nil {
+			var pe toml.ParseError
+			if errors.As(err, &pe) {
+				fp := filePos{Line: pe.Position.Line, Col: pe.Position.Col}
+				// Start is a byte offset: the column in characters comes from it
+				// when it is on the reported line.
+				if p := li.pos(pe.Position.Start); p.Line == fp.Line || fp.Line == 0 {
+					fp = p
+				}
+				return nil, []*LoadError{fileErr(li, path, fp, "invalid TOML: %s", pe.Message)}
 			}
-			return nil, []*LoadError{fileErr(li, path, fp, "invalid TOML: %s", pe.Message)}
+			return nil, []*LoadError{{Path: path, Msg: "invalid TOML: " + err.Error()}}
 		}
-		return nil, []*LoadError{{Path: path, Msg: "invalid TOML: " + err.Error()}}
 	}
 	if scanned == nil {
-		scanned = scanTOML(text)
+		scanned, _ = scanTOMLAll(text, li)
 	}
 	posOf := func(p string) filePos {
 		for q := p; q != ""; {
@@ -100,19 +116,27 @@ func loadTOML(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadError
 	}
 	r.Source.Line = first
 
-	keys := make([]string, 0, len(rt))
-	for k := range rt {
-		keys = append(keys, k)
+	// The keys in file order (their errors come in that order).
+	type keyLine struct {
+		key  string
+		line int
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		pi, pj := posOf("rule."+keys[i]), posOf("rule."+keys[j])
-		if pi.Line != pj.Line {
-			return pi.Line < pj.Line
+	keys := make([]keyLine, 0, len(rt))
+	for k := range rt {
+		keys = append(keys, keyLine{k, posOf("rule." + k).Line})
+	}
+	slices.SortFunc(keys, func(a, b keyLine) int {
+		if a.line != b.line {
+			return a.line - b.line
 		}
-		return keys[i] < keys[j]
+		return strings.Compare(a.key, b.key)
 	})
-	for _, k := range keys {
+	for _, kl := range keys {
+		k := kl.key
 		v := rt[k]
+		if useFastTOML && r.setTOMLValue(k, v) {
+			continue
+		}
 		if k == "new_terms" {
 			if err := r.setNewTerms(v); err != nil {
 				errs = append(errs, fileErr(li, path, posOf("rule."+k), "%v", err))
@@ -378,24 +402,23 @@ func decodeMetadata(v any) (*Metadata, *metaErr) {
 // partialTOML returns the stub of a rule whose type is not in types, or nil
 // when the rule must be decoded: its type is wanted, or the file is not
 // plain enough to be sure (the full decode then reports what is wrong).
-// The key scan is returned for the full decode to reuse.
-func partialTOML(path, text string, types []string) (*Rule, map[string]tomlKey) {
-	keys, complete := scanTOMLAll(text)
+// keys is the file's key scan, complete when it read the whole file.
+func partialTOML(path, text string, keys map[string]tomlKey, complete bool, types []string) *Rule {
 	if !complete {
-		return nil, keys
+		return nil
 	}
 	typ, ok := plainTOMLString(text, keys, "rule.type")
 	if !ok || slices.Contains(types, typ) {
-		return nil, keys
+		return nil
 	}
 	id, ok1 := plainTOMLString(text, keys, "rule.rule_id")
 	name, ok2 := plainTOMLString(text, keys, "rule.name")
 	if !ok1 || !ok2 || id == "" {
-		return nil, keys
+		return nil
 	}
 	lang, _ := plainTOMLString(text, keys, "rule.language")
 	return &Rule{Type: typ, Language: lang, RuleID: id, Name: name, Partial: true,
-		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}, keys
+		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}
 }
 
 // plainTOMLString reads the value of key when it is a one-line string

@@ -65,14 +65,14 @@ type tomlKey struct {
 // It is lenient: on input it does not understand, it stops and returns
 // what it found (the TOML parser reports the actual syntax errors).
 func scanTOML(text string) map[string]tomlKey {
-	keys, _ := scanTOMLAll(text)
+	keys, _ := scanTOMLAll(text, newLineIndex(text))
 	return keys
 }
 
 // scanTOMLAll is scanTOML, also telling whether it understood the whole
-// text.
-func scanTOMLAll(text string) (map[string]tomlKey, bool) {
-	s := &tscan{text: text, li: newLineIndex(text), keys: map[string]tomlKey{}, arrays: map[string]int{}}
+// text. li indexes text.
+func scanTOMLAll(text string, li *lineIndex) (map[string]tomlKey, bool) {
+	s := &tscan{text: text, li: li, keys: map[string]tomlKey{}, arrays: map[string]int{}}
 	s.run()
 	return s.keys, s.eof()
 }
