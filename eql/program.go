@@ -3,6 +3,7 @@ package eql
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -41,15 +42,21 @@ const NoLimit = -1
 type Program struct {
 	Query *Query
 	Opts  Options
+	// spare is the schemaless matcher Compile built to check the query,
+	// handed to the first caller of Matcher(nil) (the engine, which would
+	// build the same one again: half the compile time of a rule set).
+	spare atomic.Pointer[Matcher]
 }
 
 // Compile checks q (schemaless) and returns a Program.
 func Compile(q *Query, opts Options) (*Program, error) {
 	opts.defaults()
 	p := &Program{Query: q, Opts: opts}
-	if _, err := p.Matcher(nil); err != nil {
+	m, err := p.compileMatcher(nil)
+	if err != nil {
 		return nil, err
 	}
+	p.spare.Store(m)
 	return p, nil
 }
 
@@ -113,6 +120,15 @@ type Matcher struct {
 // Matcher compiles the program's filters for an index with the given field
 // types (nil: schemaless).
 func (p *Program) Matcher(types *Types) (*Matcher, error) {
+	if types == nil {
+		if m := p.spare.Swap(nil); m != nil {
+			return m, nil
+		}
+	}
+	return p.compileMatcher(types)
+}
+
+func (p *Program) compileMatcher(types *Types) (*Matcher, error) {
 	ti := types.info(p.Opts.TimestampField)
 	c := &exprCompiler{src: p.Query.Src, types: ti}
 	m := &Matcher{prog: p, types: types}
