@@ -317,7 +317,7 @@ func (r *Rule) applyDefaults(opts LoadOptions, has func(string) bool) {
 
 // has reports whether the rule's file gave a top-level rule key.
 func (r *Rule) has(key string) bool {
-	_, ok := r.keys[key]
+	_, ok := r.keys[r.keyPrefix+key]
 	return ok
 }
 
@@ -325,11 +325,11 @@ func (r *Rule) has(key string) bool {
 // "threat[0].tactic"), falling back to enclosing keys and then to the rule.
 func (r *Rule) keyPos(path string) filePos {
 	for p := path; p != ""; {
-		if fp, ok := r.keys[p]; ok {
-			return fp
+		if k, ok := r.keys[r.keyPrefix+p]; ok {
+			return k.Key
 		}
-		if fp, ok := r.keys[p+"[0]"]; ok {
-			return fp
+		if k, ok := r.keys[r.keyPrefix+p+"[0]"]; ok {
+			return k.Key
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {

@@ -28,6 +28,7 @@ func loadNDJSON(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadErr
 	}
 	text := string(data)
 	li := newLineIndex(text)
+	li.index()
 	var (
 		rules   []*Rule
 		errs    []*LoadError
@@ -104,11 +105,11 @@ func loadNDJSON(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadErr
 
 // decodeRecord reads one rule object of an export line.
 func decodeRecord(path string, li *lineIndex, n int, line []byte, members []member, at func(int) filePos) (*Rule, []*LoadError) {
-	r := &Rule{keys: map[string]filePos{}, orig: members}
+	r := &Rule{keys: map[string]tomlKey{}, orig: members}
 	r.Source = Source{Path: path, Line: n}
 	var errs []*LoadError
 	for _, m := range members {
-		r.keys[m.Key] = at(m.Off)
+		r.keys[m.Key] = tomlKey{Key: at(m.Off)}
 		if err := r.setKey(m.Key, m.Raw); err != nil {
 			off := m.Off
 			if ke, ok := err.(*keyError); ok && ke.Off > 0 {
@@ -122,7 +123,7 @@ func decodeRecord(path string, li *lineIndex, n int, line []byte, members []memb
 			if !r.has(k) {
 				errs = append(errs, fileErr(li, path, at(0), "rule has no %q", k))
 			} else if r.required(k) == "" {
-				errs = append(errs, fileErr(li, path, r.keys[k], "%q is empty", k))
+				errs = append(errs, fileErr(li, path, r.keys[k].Key, "%q is empty", k))
 			}
 		}
 	}
@@ -135,7 +136,7 @@ func decodeRecord(path string, li *lineIndex, n int, line []byte, members []memb
 	if fp, ok := r.keys["query"]; ok && r.Query != "" {
 		for _, m := range members {
 			if m.Key == "query" {
-				s := fp.Off
+				s := fp.Key.Off
 				r.query = newQuerySpan(li, s, s+len(m.Raw), true)
 			}
 		}

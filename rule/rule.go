@@ -104,9 +104,11 @@ type Rule struct {
 	// defaulted holds the keys the loader filled with Elastic's defaults,
 	// with the JSON of the default value.
 	defaulted map[string]json.RawMessage
-	// keys locates the rule's keys in its file ("rule.query",
-	// "rule.threat[0].tactic"; NDJSON: the top-level key), for messages.
-	keys map[string]filePos
+	// keys locates the rule's keys in its file, for messages: the key scan
+	// of a TOML file, shared ("rule.query", "rule.threat[0].tactic"; keyPrefix
+	// "rule."), or an NDJSON record's top-level keys.
+	keys      map[string]tomlKey
+	keyPrefix string
 	// query is the query's string literal in the file, to map query
 	// positions to file positions exactly.
 	query *querySpan

@@ -38,7 +38,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	var scanned map[string]tomlKey
 	fast := false
 	if useFastTOML {
-		doc, scanned, fast = fastTOML(text, li)
+		doc, scanned, fast = fastTOML(text)
 	}
 	if len(opts.Types) > 0 {
 		// What the fast decoder accepts, scanTOML reads in full, with the
@@ -95,19 +95,15 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 		return nil, []*LoadError{fileErr(li, path, filePos{Line: 1, Col: 1}, "no [rule] table: not a detection rule")}
 	}
 
-	r := &Rule{keys: map[string]filePos{}}
+	r := &Rule{keys: scanned, keyPrefix: "rule."}
 	r.Source.Path = path
 	var errs []*LoadError
 
-	// Positions of the rule's keys, relative to [rule].
+	// The rule starts at its first key.
 	first := 0
 	for p, k := range scanned {
 		rel, ok := strings.CutPrefix(p, "rule.")
-		if !ok {
-			continue
-		}
-		r.keys[rel] = k.Key
-		if !strings.ContainsAny(rel, ".[") && (first == 0 || k.Key.Line < first) {
+		if ok && !strings.ContainsAny(rel, ".[") && (first == 0 || k.Key.Line < first) {
 			first = k.Key.Line
 		}
 	}
@@ -417,6 +413,8 @@ func partialTOML(path, text string, keys map[string]tomlKey, complete bool, type
 		return nil
 	}
 	lang, _ := plainTOMLString(text, keys, "rule.language")
+	// Copies, so that the file's text is not kept for four short strings.
+	typ, lang, id, name = strings.Clone(typ), strings.Clone(lang), strings.Clone(id), strings.Clone(name)
 	return &Rule{Type: typ, Language: lang, RuleID: id, Name: name, Partial: true,
 		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}
 }

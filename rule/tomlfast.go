@@ -20,11 +20,11 @@ import (
 // invalid UTF-8): the caller then decodes with BurntSushi, which reports
 // errors with their positions. FuzzFastTOML and TestFastTOMLCorpus check
 // the equivalence.
-func fastTOML(text string, li *lineIndex) (doc map[string]any, keys map[string]tomlKey, ok bool) {
+func fastTOML(text string) (doc map[string]any, keys map[string]tomlKey, ok bool) {
 	if !plainText(text) {
 		return nil, nil, false
 	}
-	d := &tdec{tscan: tscan{text: text, li: li, keys: make(map[string]tomlKey, 64), arrays: map[string]int{}}}
+	d := &tdec{tscan: tscan{text: text, keys: make(map[string]tomlKey, 64), arrays: map[string]int{}}, line: 1}
 	d.root = map[string]any{}
 	if !d.run() {
 		return nil, nil, false
@@ -53,6 +53,21 @@ func plainText(text string) bool {
 type tdec struct {
 	tscan
 	root map[string]any
+	// Key positions are counted on from the previous key's (line, start
+	// of its line, offset): keys come in file order, and the line index
+	// is then needed only for messages and the query.
+	line, lineStart, at int
+}
+
+// pos is lineIndex.pos for an offset at or after the previous one.
+func (d *tdec) pos(off int) filePos {
+	gap := d.text[d.at:off]
+	if n := strings.Count(gap, "\n"); n > 0 {
+		d.line += n
+		d.lineStart = d.at + strings.LastIndexByte(gap, '\n') + 1
+	}
+	d.at = off
+	return filePos{Line: d.line, Col: utf8.RuneCountInString(d.text[d.lineStart:off]) + 1, Off: off}
 }
 
 // skipBlank skips spaces, tabs, newlines and comments.
@@ -157,7 +172,7 @@ func (d *tdec) run() bool {
 			}
 			table = t
 			tpath = d.resolve(segs, arr)
-			d.keys[tpath] = tomlKey{Key: d.li.pos(start), ValStart: d.i, ValEnd: d.i}
+			d.keys[tpath] = tomlKey{Key: d.pos(start), ValStart: d.i, ValEnd: d.i}
 			if !d.lineEnd() {
 				return false
 			}
@@ -186,7 +201,7 @@ func (d *tdec) run() bool {
 		if tpath != "" {
 			path = tpath + "." + k
 		}
-		d.keys[path] = tomlKey{Key: d.li.pos(start), ValStart: vs, ValEnd: end}
+		d.keys[path] = tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end}
 		if !d.lineEnd() {
 			return false
 		}

@@ -17,7 +17,7 @@ import (
 // the same. It reports whether the fast decoder accepted it.
 func checkFastTOML(t *testing.T, name, text string) bool {
 	t.Helper()
-	doc, keys, ok := fastTOML(text, newLineIndex(text))
+	doc, keys, ok := fastTOML(text)
 	if !ok {
 		return false
 	}

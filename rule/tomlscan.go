@@ -13,23 +13,34 @@ type filePos struct {
 	Line, Col, Off int
 }
 
-// lineIndex converts byte offsets of a text to line:col.
+// lineIndex converts byte offsets of a text to line:col. The line starts
+// are found on first use: most files loaded need none.
 type lineIndex struct {
 	text   string
 	starts []int // byte offset of each line's first byte
 }
 
 func newLineIndex(text string) *lineIndex {
-	starts := []int{0}
-	for i := 0; i < len(text); i++ {
-		if text[i] == '\n' {
-			starts = append(starts, i+1)
-		}
+	return &lineIndex{text: text}
+}
+
+func (li *lineIndex) index() {
+	if li.starts != nil {
+		return
 	}
-	return &lineIndex{text: text, starts: starts}
+	li.starts = make([]int, 1, strings.Count(li.text, "\n")+1)
+	for i := 0; ; {
+		j := strings.IndexByte(li.text[i:], '\n')
+		if j < 0 {
+			return
+		}
+		i += j + 1
+		li.starts = append(li.starts, i)
+	}
 }
 
 func (li *lineIndex) pos(off int) filePos {
+	li.index()
 	if off < 0 {
 		off = 0
 	}
@@ -42,6 +53,7 @@ func (li *lineIndex) pos(off int) filePos {
 
 // line returns the text of 1-based line n without its line ending.
 func (li *lineIndex) line(n int) string {
+	li.index()
 	if n < 1 || n > len(li.starts) {
 		return ""
 	}
