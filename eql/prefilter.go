@@ -403,14 +403,8 @@ func (x *litExtractor) expr(e Expr) [][]literal {
 			if lit == nil || lit.Val.Kind != event.String {
 				return nil
 			}
-			w := CompileWildcard(lit.Val.S, e.Insensitive)
-			best := ""
-			for _, frag := range w.Literals() {
-				if len(frag) > len(best) {
-					best = frag
-				}
-			}
-			if best == "" || (w.IsLiteral() && !plainString(ftAny, best)) {
+			best := longestLiteral(lit.Val.S)
+			if best == "" || (!strings.ContainsAny(lit.Val.S, "*?") && !plainString(ftAny, best)) {
 				return nil
 			}
 			l, ok := makeLiteral(best, e.Insensitive)

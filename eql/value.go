@@ -101,17 +101,37 @@ func parseNumeric(s string) (event.Value, bool) {
 	if s == "" {
 		return event.Value{}, false
 	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return event.IntValue(i), true
-	}
 	c := s[0]
 	if !(c >= '0' && c <= '9') && c != '-' && c != '+' && c != '.' {
-		return event.Value{}, false // keeps "Infinity"/"NaN" words out
+		return event.Value{}, false // keeps "Infinity"/"NaN" words out (and no integer starts so)
+	}
+	// ParseInt only for what it can read (its errors allocate): a sign,
+	// then decimal digits.
+	if decimalDigits(s) {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return event.IntValue(i), true
+		}
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		return event.FloatValue(f), true
 	}
 	return event.Value{}, false
+}
+
+// decimalDigits reports s = [+-]?[0-9]+.
+func decimalDigits(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // truthy is the predicate-level reading of a value: only true is true.

@@ -113,8 +113,7 @@ func valueExpr(e Expr) [][]ValueReq {
 			if lit == nil || lit.Val.Kind != event.String {
 				return nil
 			}
-			w := CompileWildcard(lit.Val.S, e.Insensitive)
-			if w.IsLiteral() {
+			if !strings.ContainsAny(lit.Val.S, "*?") {
 				r, ok := exactReq(f.Name, lit)
 				if !ok {
 					return nil
@@ -123,12 +122,7 @@ func valueExpr(e Expr) [][]ValueReq {
 				continue
 			}
 			// The longest fragment between wildcards must occur in the value.
-			best := ""
-			for _, frag := range w.Literals() {
-				if len(frag) > len(best) {
-					best = frag
-				}
-			}
+			best := longestLiteral(lit.Val.S)
 			if !asciiText(best) || len(best) < 2 {
 				return nil
 			}

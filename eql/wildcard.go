@@ -177,6 +177,24 @@ func wcFoldString(s string) string {
 // IsLiteral reports whether the pattern has no wildcard.
 func (w *Wildcard) IsLiteral() bool { return !strings.ContainsAny(w.pattern, "*?") }
 
+// longestLiteral is the first longest of CompileWildcard(pattern,
+// ...).Literals(), found without compiling the pattern: the dispatch
+// requirements of a rule set need only that.
+func longestLiteral(pattern string) string {
+	best := ""
+	for len(pattern) > 0 {
+		i := strings.IndexAny(pattern, "*?")
+		if i < 0 {
+			i = len(pattern)
+		}
+		if i > len(best) {
+			best = pattern[:i]
+		}
+		pattern = pattern[min(i+1, len(pattern)):]
+	}
+	return best
+}
+
 // Literals returns the non-empty literal fragments between wildcards, as
 // written in the pattern (not case-folded), for prefilters.
 func (w *Wildcard) Literals() []string { return append([]string(nil), w.literals...) }
