@@ -362,6 +362,9 @@ type Stats struct {
 	OutOfTime int64 // parsed events outside From/To for every candidate rule
 	// Evaluations counts (event, rule) pairs fed to runners.
 	Evaluations int64
+	// Deferred counts (event, rule) pairs not fed because the sequence
+	// had nothing open and the event could not start one (gate.go).
+	Deferred int64
 	// Excepted counts (event, rule) pairs a rule exception removed.
 	Excepted int64
 	// Late and NoTimestamp sum the sequence runners' counters.
@@ -403,6 +406,7 @@ type Engine struct {
 	// literal or category dispatch): the reference the tests compare with.
 	exhaustive bool
 	vd         *valDispatcher // value dispatch; nil: literal scan
+	gate       *gate          // sequence gating; nil: off
 
 	// stateful holds the rules that keep state across events (not event
 	// queries streaming their alerts); only, when set, limits an Offer to
@@ -472,6 +476,8 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 	}
 	if rs.vals != nil {
 		e.vd = newValDispatcher(rs.vals, len(rs.rules))
+		// Every line is parsed, so the stream's clock is known.
+		e.gate = newGate(e)
 	}
 	return e
 }
@@ -513,6 +519,9 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 	if err != nil {
 		return err
 	}
+	if e.gate != nil {
+		e.gate.tick(d)
+	}
 	ie := e.indexOf(d)
 	if !c.and(ie.mask) || (!e.exhaustive && !e.categoryGate(d, c)) {
 		return nil
@@ -553,6 +562,9 @@ func (e *Engine) offerValues(line []byte, src eql.Source) error {
 	if err != nil {
 		return err
 	}
+	if e.gate != nil {
+		e.gate.tick(d)
+	}
 	ie := e.indexOf(d)
 	c := e.cand
 	c.copyFrom(ie.mask)
@@ -586,6 +598,14 @@ func (e *Engine) evaluate(line []byte, d *event.Doc, ie *indexEntry, c bitset, s
 			if x := e.rs.rules[i].exc; x != nil && x.match(d) {
 				e.stats.Excepted++ // removed by a rule exception before the query
 				continue
+			}
+			if g := e.gate; g != nil && !e.exhaustive && g.gated.has(i) && e.runners[i].Dormant() {
+				if !e.runners[i].Wakes(e.matchers[i], d) {
+					g.skip(i, d, src)
+					e.stats.Deferred++
+					continue
+				}
+				e.replay(i)
 			}
 			e.runners[i].Feed(e.matchers[i], d, src)
 			e.stats.Evaluations++
@@ -707,6 +727,9 @@ func (e *Engine) eventTime(d *event.Doc, p *event.Path) (int64, bool) {
 // the alerts they complete are emitted.
 func (e *Engine) Advance(t time.Time) {
 	ms := t.UnixMilli()
+	if e.gate != nil && ms > e.gate.clock {
+		e.gate.clock = ms // as if an event said so: gated or not, the same is let go
+	}
 	for _, r := range e.runners {
 		if r != nil {
 			r.Advance(ms)

@@ -366,7 +366,7 @@ func TestPrebuiltDispatchEquivalence(t *testing.T) {
 			}
 		}
 		got, st := run(false)
-		t.Logf("dispatch %d: %d alerts, %.1f evaluations per line", mode, len(got), float64(st.Evaluations)/float64(st.Lines))
+		t.Logf("dispatch %d: %d alerts, %.1f evaluations per line, %d deferred", mode, len(got), float64(st.Evaluations)/float64(st.Lines), st.Deferred)
 		if len(got) != len(want) {
 			t.Fatalf("dispatch %d: %d alerts, exhaustive %d", mode, len(got), len(want))
 		}

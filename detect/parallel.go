@@ -462,6 +462,7 @@ func (p *Parallel) Stats() Stats {
 		s.NoIndex += es.NoIndex
 		s.OutOfTime += es.OutOfTime
 		s.Evaluations += es.Evaluations
+		s.Deferred += es.Deferred
 		s.Excepted += es.Excepted
 		s.Late += es.Late
 		s.NoTimestamp += es.NoTimestamp

@@ -46,6 +46,17 @@ type Runner struct {
 	// (sequences need one to order events).
 	NoTimestamp int
 
+	// Clock, when set, is the newest event time (epoch ms, of this
+	// runner's timestamp field) the caller has seen in its stream, every
+	// event counted, not only this query's candidates. Held candidates are
+	// then released against it before each new one is placed, so what is
+	// reordered does not depend on which events matched: the condition
+	// for feeding a sequence only the events that can start one while it
+	// has none open (Dormant).
+	Clock *int64
+	// stage0Held counts held candidates matching the first term.
+	stage0Held int
+
 	events *eventCollector
 	seqs   *sequenceMatcher
 	sample *sampler
@@ -96,18 +107,28 @@ func (h *candHeap) Pop() any {
 func (r *Runner) ordinalOf(m *Matcher, d *event.Doc) (ordinal, bool) {
 	r.seq++
 	o := ordinal{seq: r.seq}
-	ok := false
-	if v := m.ts.firstShared(d); v.Kind == event.Int {
-		o.ts, ok = v.I, true
-	} else if v.Kind == event.Float {
-		o.ts, ok = int64(v.F), true
-	}
+	var ok bool
+	o.ts, ok = m.Time(d)
 	if m.tb != nil {
 		if v := m.tb.firstShared(d); v.Kind != event.Null {
 			o.tb, o.hasTB = v.Clone(), true
 		}
 	}
 	return o, ok
+}
+
+// TimeField names the field a Matcher orders events by.
+func (m *Matcher) TimeField() string { return m.ts.name }
+
+// Time is d's time as a Runner orders it (epoch ms).
+func (m *Matcher) Time(d *event.Doc) (int64, bool) {
+	switch v := m.ts.firstShared(d); v.Kind {
+	case event.Int:
+		return v.I, true
+	case event.Float:
+		return int64(v.F), true
+	}
+	return 0, false
 }
 
 // Feed offers one document; src names it in results.
@@ -183,6 +204,12 @@ func (r *Runner) push(c *cand) {
 	if !r.started || c.ord.ts > r.maxTs {
 		r.maxTs, r.started = c.ord.ts, true
 	}
+	if r.Clock != nil && r.ReorderWindow > 0 {
+		// Release first what the stream's clock has passed: a candidate
+		// older than that is late whichever events came in between.
+		r.maxTs = max(r.maxTs, *r.Clock)
+		r.release()
+	}
 	if r.haveOut && c.ord.less(r.lastOut) {
 		r.Late++
 		r.process(c) // too late to reorder: process now, counted
@@ -190,15 +217,45 @@ func (r *Runner) push(c *cand) {
 	}
 	r.hold(c)
 	if r.ReorderWindow > 0 {
-		limit := r.maxTs - r.ReorderWindow.Milliseconds()
-		for {
-			c := r.peekHeld()
-			if c == nil || c.ord.ts >= limit {
-				break
-			}
-			r.emit(r.popHeld())
+		r.release()
+	}
+}
+
+// release processes the held candidates older than the newest time minus
+// the reorder window.
+func (r *Runner) release() {
+	limit := r.maxTs - r.ReorderWindow.Milliseconds()
+	for {
+		c := r.peekHeld()
+		if c == nil || c.ord.ts >= limit {
+			return
+		}
+		r.emit(r.popHeld())
+	}
+}
+
+// Dormant reports whether a sequence query has nothing open: no partial
+// sequence and no held candidate that could start one. Until a document
+// matches its first term (Wakes), the others cannot complete anything,
+// so a caller keeping a Clock may skip feeding them, provided it feeds
+// them, in their order, before that document (a replay): only what is
+// then still within the reorder window can follow it.
+func (r *Runner) Dormant() bool {
+	if r.seqs == nil || r.seqs.missing != nil || r.Clock == nil || r.ReorderWindow <= 0 || r.stage0Held > 0 {
+		return false
+	}
+	for _, p := range r.seqs.pending {
+		if len(p) > 0 {
+			return false
 		}
 	}
+	return true
+}
+
+// Wakes reports whether d matches the first term's filter: the documents
+// a Dormant runner must be fed.
+func (r *Runner) Wakes(m *Matcher, d *event.Doc) bool {
+	return len(m.stages) > 0 && m.stages[0].match(d)
 }
 
 // Advance tells a sequence runner that time has reached ts (epoch ms)
@@ -429,6 +486,9 @@ func loadHits(hits []*Hit) []error {
 // O(1) each; only those arriving out of order go to the heap. The next to
 // process is the smaller head of the two.
 func (r *Runner) hold(c *cand) {
+	if len(c.stages) > 0 && c.stages[0] == 0 {
+		r.stage0Held++
+	}
 	if n := len(r.fifo); n == r.fifoAt || !c.ord.less(r.fifo[n-1].ord) {
 		if r.fifoAt > 0 && r.fifoAt == len(r.fifo) {
 			r.fifo, r.fifoAt = r.fifo[:0], 0
@@ -454,6 +514,9 @@ func (r *Runner) popHeld() *cand {
 	c := r.peekHeld()
 	if c == nil {
 		return nil
+	}
+	if len(c.stages) > 0 && c.stages[0] == 0 {
+		r.stage0Held--
 	}
 	if r.fifoAt < len(r.fifo) && r.fifo[r.fifoAt] == c {
 		r.fifo[r.fifoAt] = nil
