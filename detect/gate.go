@@ -2,7 +2,7 @@ package detect
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/vigilsec/vigil/eql"
 	"github.com/vigilsec/vigil/event"
@@ -25,29 +25,39 @@ type gate struct {
 	gated  bitset
 	window int64 // the largest reorder window of the gated rules, ms
 
-	ring    []ringEntry
-	head    int
-	base    int64     // number of the entry at ring[head]
-	cur     int64     // number of the current document's entry; -1: none yet
-	skipped [][]int64 // per rule: entries it was not fed, oldest first
-	rp      event.Parser
-	buf     []byte
-	arena   []byte // copies of documents that cannot be read back
+	// The ring: entries numbered from 0 in arrival order, in chunks so
+	// that it grows without copying; head is the oldest kept.
+	chunks [][]ringEntry
+	first  int64 // number of chunks[0][0]
+	head   int64
+	next   int64 // number of the next entry
+	cur    *ringEntry
+	spare  [][]ringEntry
+	// pend[i] is the number of the first entry rule i was not fed since
+	// it last woke; -1: none.
+	pend  []int64
+	skips []int32 // arena of the entries' skipped rules
+	rp    event.Parser
+	buf   []byte
+	arena []byte // copies of documents that cannot be read back
 
 	replayed int64 // documents fed late (for the tests)
 }
 
+const ringChunk = 4096
+
 type ringEntry struct {
-	src eql.Source
-	raw []byte // nil: read back from src.From
-	n   int
-	ts  int64
+	src   eql.Source
+	raw   []byte  // nil: read back from src.From
+	skips []int32 // the rules not fed this document
+	n     int
+	ts    int64
 }
 
 // newGate sets up gating for the engine's sequence rules, or returns nil
 // when none can be gated.
 func newGate(e *Engine) *gate {
-	g := &gate{cur: -1}
+	g := &gate{}
 	for i, r := range e.runners {
 		q := e.rs.rules[i].prog.Query
 		if q.Kind != eql.SequenceQuery || r.ReorderWindow <= 0 {
@@ -61,7 +71,10 @@ func newGate(e *Engine) *gate {
 		}
 		if g.gated == nil {
 			g.gated = newBitset(len(e.runners))
-			g.skipped = make([][]int64, len(e.runners))
+			g.pend = make([]int64, len(e.runners))
+			for i := range g.pend {
+				g.pend[i] = -1
+			}
 		}
 		g.gated.set(i)
 		r.Clock = &g.clock
@@ -73,62 +86,96 @@ func newGate(e *Engine) *gate {
 	return g
 }
 
+func (g *gate) entry(n int64) *ringEntry {
+	k := n - g.first
+	return &g.chunks[k/ringChunk][k%ringChunk]
+}
+
 // tick advances the clock to d's time and forgets the documents the
 // reorder windows have let go. A new document has no entry yet.
 func (g *gate) tick(d *event.Doc) {
-	g.cur = -1
+	g.cur = nil
 	if t, ok := g.timeM.Time(d); ok && t > g.clock {
 		g.clock = t
 	}
 	limit := g.clock - g.window
-	for g.head < len(g.ring) && g.ring[g.head].ts < limit {
-		g.ring[g.head] = ringEntry{}
+	for g.head < g.next && g.entry(g.head).ts < limit {
+		*g.entry(g.head) = ringEntry{}
 		g.head++
-		g.base++
-	}
-	if g.head > 1024 && g.head*2 > len(g.ring) {
-		n := copy(g.ring, g.ring[g.head:])
-		clear(g.ring[n:])
-		g.ring, g.head = g.ring[:n], 0
+		if g.head-g.first == ringChunk {
+			g.spare = append(g.spare, g.chunks[0][:0])
+			g.chunks = g.chunks[1:]
+			g.first += ringChunk
+		}
 	}
 }
 
 // skip notes that rule i was not fed the current document d.
 func (g *gate) skip(i int, d *event.Doc, src eql.Source) {
-	if g.cur < 0 {
-		ent := ringEntry{src: src, n: len(d.Raw()), ts: g.clock}
-		if t, ok := g.timeM.Time(d); ok {
-			ent.ts = t
-		}
-		if src.From == nil {
-			if len(g.arena)+ent.n > cap(g.arena) {
-				g.arena = make([]byte, 0, max(1<<20, ent.n))
-			}
-			at := len(g.arena)
-			g.arena = append(g.arena, d.Raw()...)
-			ent.raw = g.arena[at:len(g.arena):len(g.arena)]
-		}
-		g.ring = append(g.ring, ent)
-		g.cur = g.base + int64(len(g.ring)-g.head) - 1
+	if g.cur == nil {
+		g.cur = g.add(d, src)
 	}
-	l := g.skipped[i]
-	if len(l) == cap(l) && len(l) > 0 && l[0] < g.base {
-		// Drop what the ring has forgotten before growing.
-		k := sort.Search(len(l), func(j int) bool { return l[j] >= g.base })
-		l = l[:copy(l, l[k:])]
+	if g.pend[i] < g.head {
+		g.pend[i] = g.next - 1
 	}
-	g.skipped[i] = append(l, g.cur)
+	e := g.cur
+	if len(g.skips) == cap(g.skips) {
+		// A new arena block; the entry's list so far moves with it.
+		g.skips = append(make([]int32, 0, max(1<<14, 2*len(e.skips))), e.skips...)
+		e.skips = g.skips
+	}
+	g.skips = append(g.skips, int32(i))
+	e.skips = g.skips[len(g.skips)-len(e.skips)-1 : len(g.skips) : len(g.skips)]
+}
+
+// add appends the current document to the ring.
+func (g *gate) add(d *event.Doc, src eql.Source) *ringEntry {
+	last := len(g.chunks) - 1
+	if last < 0 || len(g.chunks[last]) == ringChunk {
+		var c []ringEntry
+		if n := len(g.spare); n > 0 {
+			c, g.spare = g.spare[n-1], g.spare[:n-1]
+		} else {
+			c = make([]ringEntry, 0, ringChunk)
+		}
+		if last < 0 {
+			g.first = g.next
+		}
+		g.chunks = append(g.chunks, c)
+		last++
+	}
+	ent := ringEntry{src: src, n: len(d.Raw()), ts: g.clock}
+	if t, ok := g.timeM.Time(d); ok {
+		ent.ts = t
+	}
+	if src.From == nil {
+		if len(g.arena)+ent.n > cap(g.arena) {
+			g.arena = make([]byte, 0, max(1<<20, ent.n))
+		}
+		at := len(g.arena)
+		g.arena = append(g.arena, d.Raw()...)
+		ent.raw = g.arena[at:len(g.arena):len(g.arena)]
+	}
+	ent.skips = g.skips[len(g.skips):len(g.skips):len(g.skips)]
+	g.chunks[last] = append(g.chunks[last], ent)
+	g.next++
+	return &g.chunks[last][len(g.chunks[last])-1]
 }
 
 // replay feeds rule i the documents it was not fed that the ring still
 // holds, in their order.
 func (e *Engine) replay(i int) {
 	g := e.gate
-	for _, n := range g.skipped[i] {
-		if n < g.base {
+	from := g.pend[i]
+	if from < 0 {
+		return
+	}
+	g.pend[i] = -1
+	for n := max(from, g.head); n < g.next; n++ {
+		ent := g.entry(n)
+		if !slices.Contains(ent.skips, int32(i)) {
 			continue
 		}
-		ent := &g.ring[g.head+int(n-g.base)]
 		raw := ent.raw
 		if raw == nil {
 			g.buf = append(g.buf[:0], make([]byte, ent.n)...)
@@ -148,5 +195,4 @@ func (e *Engine) replay(i int) {
 		e.stats.Deferred--
 		g.replayed++
 	}
-	g.skipped[i] = g.skipped[i][:0]
 }
