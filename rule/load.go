@@ -317,7 +317,7 @@ func (r *Rule) applyDefaults(opts LoadOptions, has func(string) bool) {
 
 // has reports whether the rule's file gave a top-level rule key.
 func (r *Rule) has(key string) bool {
-	_, ok := r.keys[r.keyPrefix+key]
+	_, ok := r.keys.get(r.keyPrefix + key)
 	return ok
 }
 
@@ -325,10 +325,10 @@ func (r *Rule) has(key string) bool {
 // "threat[0].tactic"), falling back to enclosing keys and then to the rule.
 func (r *Rule) keyPos(path string) filePos {
 	for p := path; p != ""; {
-		if k, ok := r.keys[r.keyPrefix+p]; ok {
+		if k, ok := r.keys.get(r.keyPrefix + p); ok {
 			return k.Key
 		}
-		if k, ok := r.keys[r.keyPrefix+p+"[0]"]; ok {
+		if k, ok := r.keys.get(r.keyPrefix + p + "[0]"); ok {
 			return k.Key
 		}
 		i := strings.LastIndexAny(p, ".[")

@@ -105,11 +105,11 @@ func loadNDJSON(path string, data []byte, opts LoadOptions) ([]*Rule, []*LoadErr
 
 // decodeRecord reads one rule object of an export line.
 func decodeRecord(path string, li *lineIndex, n int, line []byte, members []member, at func(int) filePos) (*Rule, []*LoadError) {
-	r := &Rule{keys: map[string]tomlKey{}, orig: members}
+	r := &Rule{orig: members}
 	r.Source = Source{Path: path, Line: n}
 	var errs []*LoadError
 	for _, m := range members {
-		r.keys[m.Key] = tomlKey{Key: at(m.Off)}
+		r.keys.add(m.Key, tomlKey{Key: at(m.Off)})
 		if err := r.setKey(m.Key, m.Raw); err != nil {
 			off := m.Off
 			if ke, ok := err.(*keyError); ok && ke.Off > 0 {
@@ -118,12 +118,14 @@ func decodeRecord(path string, li *lineIndex, n int, line []byte, members []memb
 			errs = append(errs, fileErr(li, path, at(off), "%v", err))
 		}
 	}
+	r.keys.finish()
 	if len(errs) == 0 {
 		for _, k := range []string{"rule_id", "name", "type"} {
 			if !r.has(k) {
 				errs = append(errs, fileErr(li, path, at(0), "rule has no %q", k))
 			} else if r.required(k) == "" {
-				errs = append(errs, fileErr(li, path, r.keys[k].Key, "%q is empty", k))
+				k0, _ := r.keys.get(k)
+				errs = append(errs, fileErr(li, path, k0.Key, "%q is empty", k))
 			}
 		}
 	}
@@ -133,7 +135,7 @@ func decodeRecord(path string, li *lineIndex, n int, line []byte, members []memb
 		}
 		return nil, errs
 	}
-	if fp, ok := r.keys["query"]; ok && r.Query != "" {
+	if fp, ok := r.keys.get("query"); ok && r.Query != "" {
 		for _, m := range members {
 			if m.Key == "query" {
 				s := fp.Key.Off

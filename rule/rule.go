@@ -107,7 +107,7 @@ type Rule struct {
 	// keys locates the rule's keys in its file, for messages: the key scan
 	// of a TOML file, shared ("rule.query", "rule.threat[0].tactic"; keyPrefix
 	// "rule."), or an NDJSON record's top-level keys.
-	keys      map[string]tomlKey
+	keys      keySet
 	keyPrefix string
 	// query is the query's string literal in the file, to map query
 	// positions to file positions exactly.

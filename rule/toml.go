@@ -35,7 +35,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	}
 	li := newLineIndex(text)
 	var doc map[string]any
-	var scanned map[string]tomlKey
+	var scanned keySet
 	fast := false
 	if useFastTOML {
 		doc, scanned, fast = fastTOML(text)
@@ -72,10 +72,10 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	}
 	posOf := func(p string) filePos {
 		for q := p; q != ""; {
-			if k, ok := scanned[q]; ok {
+			if k, ok := scanned.get(q); ok {
 				return k.Key
 			}
-			if k, ok := scanned[q+"[0]"]; ok {
+			if k, ok := scanned.get(q + "[0]"); ok {
 				return k.Key
 			}
 			i := strings.LastIndexAny(q, ".[")
@@ -101,8 +101,9 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 
 	// The rule starts at its first key.
 	first := 0
-	for p, k := range scanned {
-		rel, ok := strings.CutPrefix(p, "rule.")
+	for _, e := range scanned {
+		rel, ok := strings.CutPrefix(e.path, "rule.")
+		k := e.k
 		if ok && !strings.ContainsAny(rel, ".[") && (first == 0 || k.Key.Line < first) {
 			first = k.Key.Line
 		}
@@ -179,7 +180,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 		r.Transform = tm
 	}
 
-	if k, ok := scanned["rule.query"]; ok && r.Query != "" {
+	if k, ok := scanned.get("rule.query"); ok && r.Query != "" {
 		r.query = newQuerySpan(li, k.ValStart, k.ValEnd, false)
 		if r.query != nil {
 			r.Source.QueryLine, r.Source.QueryCol = r.query.line, r.query.col
@@ -399,7 +400,7 @@ func decodeMetadata(v any) (*Metadata, *metaErr) {
 // when the rule must be decoded: its type is wanted, or the file is not
 // plain enough to be sure (the full decode then reports what is wrong).
 // keys is the file's key scan, complete when it read the whole file.
-func partialTOML(path, text string, keys map[string]tomlKey, complete bool, types []string) *Rule {
+func partialTOML(path, text string, keys keySet, complete bool, types []string) *Rule {
 	if !complete {
 		return nil
 	}
@@ -415,14 +416,15 @@ func partialTOML(path, text string, keys map[string]tomlKey, complete bool, type
 	lang, _ := plainTOMLString(text, keys, "rule.language")
 	// Copies, so that the file's text is not kept for four short strings.
 	typ, lang, id, name = strings.Clone(typ), strings.Clone(lang), strings.Clone(id), strings.Clone(name)
+	idKey, _ := keys.get("rule.rule_id")
 	return &Rule{Type: typ, Language: lang, RuleID: id, Name: name, Partial: true,
-		Source: Source{Path: path, Line: keys["rule.rule_id"].Key.Line}}
+		Source: Source{Path: path, Line: idKey.Key.Line}}
 }
 
 // plainTOMLString reads the value of key when it is a one-line string
 // without escapes, which means what it says.
-func plainTOMLString(text string, keys map[string]tomlKey, key string) (string, bool) {
-	k, ok := keys[key]
+func plainTOMLString(text string, keys keySet, key string) (string, bool) {
+	k, ok := keys.get(key)
 	if !ok || k.ValStart >= k.ValEnd {
 		return "", false
 	}

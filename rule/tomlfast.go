@@ -20,15 +20,16 @@ import (
 // invalid UTF-8): the caller then decodes with BurntSushi, which reports
 // errors with their positions. FuzzFastTOML and TestFastTOMLCorpus check
 // the equivalence.
-func fastTOML(text string) (doc map[string]any, keys map[string]tomlKey, ok bool) {
+func fastTOML(text string) (doc map[string]any, keys keySet, ok bool) {
 	if !plainText(text) {
 		return nil, nil, false
 	}
-	d := &tdec{tscan: tscan{text: text, keys: make(map[string]tomlKey, 64), arrays: map[string]int{}}, line: 1}
+	d := &tdec{tscan: tscan{text: text, keys: make(keySet, 0, 48), arrays: map[string]int{}}, line: 1}
 	d.root = map[string]any{}
 	if !d.run() {
 		return nil, nil, false
 	}
+	d.keys.finish()
 	return d.root, d.keys, true
 }
 
@@ -172,7 +173,7 @@ func (d *tdec) run() bool {
 			}
 			table = t
 			tpath = d.resolve(segs, arr)
-			d.keys[tpath] = tomlKey{Key: d.pos(start), ValStart: d.i, ValEnd: d.i}
+			d.keys.add(tpath, tomlKey{Key: d.pos(start), ValStart: d.i, ValEnd: d.i})
 			if !d.lineEnd() {
 				return false
 			}
@@ -201,7 +202,7 @@ func (d *tdec) run() bool {
 		if tpath != "" {
 			path = tpath + "." + k
 		}
-		d.keys[path] = tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end}
+		d.keys.add(path, tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end})
 		if !d.lineEnd() {
 			return false
 		}

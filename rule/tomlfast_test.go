@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func checkFastTOML(t *testing.T, name, text string) bool {
 		t.Fatalf("%s: fast decoder\n%#v\nBurntSushi\n%#v\ntext %q", name, doc, want, text)
 	}
 	wantKeys, complete := scanTOMLAll(text, newLineIndex(text))
-	if !reflect.DeepEqual(keys, wantKeys) || !complete {
+	if !slices.Equal(keys, wantKeys) || !complete {
 		t.Fatalf("%s: fast decoder keys\n%v\nscanTOML (complete %v)\n%v\ntext %q", name, keys, complete, wantKeys, text)
 	}
 	return true

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +65,40 @@ func (li *lineIndex) line(n int) string {
 	return strings.TrimRight(li.text[li.starts[n-1]:end], "\r")
 }
 
+// keySet locates the keys of a file by path: sorted by path, built with
+// add and finish (a map cost more to build than the rest of decoding a
+// rule file, and twice the memory).
+type keySet []keyEntry
+
+type keyEntry struct {
+	path string
+	k    tomlKey
+}
+
+func (s *keySet) add(path string, k tomlKey) { *s = append(*s, keyEntry{path, k}) }
+
+// finish sorts the set; of a path added twice the last entry stays, as in a
+// map.
+func (s *keySet) finish() {
+	slices.SortStableFunc(*s, func(a, b keyEntry) int { return strings.Compare(a.path, b.path) })
+	out := (*s)[:0]
+	for i, e := range *s {
+		if i+1 < len(*s) && (*s)[i+1].path == e.path {
+			continue
+		}
+		out = append(out, e)
+	}
+	*s = out
+}
+
+func (s keySet) get(path string) (tomlKey, bool) {
+	i, ok := slices.BinarySearchFunc(s, path, func(e keyEntry, p string) int { return strings.Compare(e.path, p) })
+	if !ok {
+		return tomlKey{}, false
+	}
+	return s[i].k, true
+}
+
 // tomlKey is where a key and its value are in a TOML document.
 type tomlKey struct {
 	Key              filePos // the key's first character
@@ -76,16 +111,17 @@ type tomlKey struct {
 // under its own path ("rule", "rule.threat[1]") with an empty value span.
 // It is lenient: on input it does not understand, it stops and returns
 // what it found (the TOML parser reports the actual syntax errors).
-func scanTOML(text string) map[string]tomlKey {
+func scanTOML(text string) keySet {
 	keys, _ := scanTOMLAll(text, newLineIndex(text))
 	return keys
 }
 
 // scanTOMLAll is scanTOML, also telling whether it understood the whole
 // text. li indexes text.
-func scanTOMLAll(text string, li *lineIndex) (map[string]tomlKey, bool) {
-	s := &tscan{text: text, li: li, keys: map[string]tomlKey{}, arrays: map[string]int{}}
+func scanTOMLAll(text string, li *lineIndex) (keySet, bool) {
+	s := &tscan{text: text, li: li, arrays: map[string]int{}}
 	s.run()
+	s.keys.finish()
 	return s.keys, s.eof()
 }
 
@@ -93,7 +129,7 @@ type tscan struct {
 	text   string
 	i      int
 	li     *lineIndex
-	keys   map[string]tomlKey
+	keys   keySet
 	arrays map[string]int // array-of-tables path (indexed parents) -> element count
 }
 
@@ -151,7 +187,7 @@ func (s *tscan) run() {
 			}
 			s.i += len(closing)
 			table = s.resolve(segs, arr)
-			s.keys[table] = tomlKey{Key: s.li.pos(start), ValStart: s.i, ValEnd: s.i}
+			s.keys.add(table, tomlKey{Key: s.li.pos(start), ValStart: s.i, ValEnd: s.i})
 			s.skipLine()
 			continue
 		}
@@ -173,7 +209,7 @@ func (s *tscan) run() {
 		if table != "" {
 			path = table + "." + path
 		}
-		s.keys[path] = tomlKey{Key: s.li.pos(start), ValStart: vs, ValEnd: s.i}
+		s.keys.add(path, tomlKey{Key: s.li.pos(start), ValStart: vs, ValEnd: s.i})
 		s.skipLine()
 	}
 }
