@@ -80,7 +80,14 @@ func (s *keySet) add(path string, k tomlKey) { *s = append(*s, keyEntry{path, k}
 // finish sorts the set; of a path added twice the last entry stays, as in a
 // map.
 func (s *keySet) finish() {
-	slices.SortStableFunc(*s, func(a, b keyEntry) int { return strings.Compare(a.path, b.path) })
+	// Entries are added in file order: among equal paths, the later one has
+	// the larger offset.
+	slices.SortFunc(*s, func(a, b keyEntry) int {
+		if c := strings.Compare(a.path, b.path); c != 0 {
+			return c
+		}
+		return a.k.Key.Off - b.k.Key.Off
+	})
 	out := (*s)[:0]
 	for i, e := range *s {
 		if i+1 < len(*s) && (*s)[i+1].path == e.path {
