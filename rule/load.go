@@ -126,13 +126,26 @@ func ruleExt(name string) string {
 // Kibana export (.ndjson, one object a line). Errors never stop the rest of
 // the file from loading; a rule with errors is left out.
 func LoadFile(path string, opts LoadOptions) ([]*Rule, []*LoadError) {
-	data, err := readFile(path)
+	rules, errs, _ := loadFile(path, nil, opts)
+	return rules, errs
+}
+
+// loadFile is LoadFile reading into buf when it is large enough. reuse
+// reports that nothing loaded refers to the bytes read, so that buf (or the
+// buffer read into instead, returned) may be read into again: a stub rule
+// (LoadOptions.Types), whose few strings are copies.
+func loadFile(path string, buf []byte, opts LoadOptions) (rules []*Rule, errs []*LoadError, reuse []byte) {
+	data, err := readFile(path, buf)
 	if err != nil {
-		return nil, []*LoadError{{Path: path, Msg: errMsg(err)}}
+		return nil, []*LoadError{{Path: path, Msg: errMsg(err)}}, buf
 	}
-	// data is not written again: the decoded strings may share it instead
-	// of each file being copied once more.
-	return loadBytes(path, data, unsafe.String(unsafe.SliceData(data), len(data)), opts)
+	// The decoded strings share data instead of each file being copied
+	// once more: data is not written again unless reuse says so.
+	rules, errs = loadBytes(path, data, unsafe.String(unsafe.SliceData(data), len(data)), opts)
+	if len(errs) == 0 && len(rules) == 1 && rules[0].Partial && ruleExt(path) == "toml" {
+		return rules, errs, data
+	}
+	return rules, errs, nil
 }
 
 // LoadBytes reads one rule file's content; path names it in errors and
@@ -224,12 +237,13 @@ func (res *LoadResult) loadFiles(files []string, opts LoadOptions) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
 					return
 				}
-				out[i].rules, out[i].errs = LoadFile(files[i], opts)
+				out[i].rules, out[i].errs, buf = loadFile(files[i], buf, opts)
 			}
 		}()
 	}

@@ -10,8 +10,8 @@ import (
 // readFile is os.ReadFile in fewer system calls: os.Open registers every
 // file with the poller (non-blocking mode set, epoll refused, blocking
 // mode restored), which costs more than the read itself for the small
-// files of a rule set.
-func readFile(path string) ([]byte, error) {
+// files of a rule set. The content goes to buf when it fits.
+func readFile(path string, buf []byte) ([]byte, error) {
 	fd, err := openRetry(path)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
@@ -23,7 +23,10 @@ func readFile(path string) ([]byte, error) {
 	}
 	// One byte more than the size, so that the end shows at once when
 	// the size is right (files in /proc report 0).
-	data := make([]byte, 0, max(int(st.Size), 512)+1)
+	data := buf[:0]
+	if need := max(int(st.Size), 512) + 1; cap(buf) < need {
+		data = make([]byte, 0, need)
+	}
 	for {
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
