@@ -145,7 +145,7 @@ func TestExportTOML(t *testing.T) {
 	}
 	a, b := *rules[0], *back[0]
 	for _, r := range []*Rule{&a, &b} {
-		r.Meta, r.Transform, r.Source, r.orig, r.defaulted, r.keys, r.keyPrefix, r.query = nil, nil, Source{}, nil, nil, nil, "", nil
+		r.Meta, r.Transform, r.Source, r.orig, r.defaulted, r.keys, r.keyPrefix, r.query = nil, nil, Source{}, nil, nil, keySet{}, "", nil
 		r.Filters = json.RawMessage(jsonOf(t, r.Filters))
 		r.AlertSuppression = json.RawMessage(jsonOf(t, r.AlertSuppression))
 		r.ExceptionsList = json.RawMessage(jsonOf(t, r.ExceptionsList))

@@ -67,9 +67,10 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 			return nil, []*LoadError{{Path: path, Msg: "invalid TOML: " + err.Error()}}
 		}
 	}
-	if scanned == nil {
+	if !fast && len(opts.Types) == 0 {
 		scanned, _ = scanTOMLAll(text, li)
 	}
+	scanned.finish()
 	posOf := func(p string) filePos {
 		for q := p; q != ""; {
 			if k, ok := scanned.get(q); ok {
@@ -101,7 +102,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 
 	// The rule starts at its first key.
 	first := 0
-	for _, e := range scanned {
+	for _, e := range scanned.e {
 		rel, ok := strings.CutPrefix(e.path, "rule.")
 		k := e.k
 		if ok && !strings.ContainsAny(rel, ".[") && (first == 0 || k.Key.Line < first) {

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,14 +23,13 @@ import (
 // the equivalence.
 func fastTOML(text string) (doc map[string]any, keys keySet, ok bool) {
 	if !plainText(text) {
-		return nil, nil, false
+		return nil, keySet{}, false
 	}
-	d := &tdec{tscan: tscan{text: text, keys: make(keySet, 0, 48), arrays: map[string]int{}}, line: 1}
+	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 48)}, arrays: map[string]int{}}, line: 1}
 	d.root = map[string]any{}
 	if !d.run() {
-		return nil, nil, false
+		return nil, keySet{}, false
 	}
-	d.keys.finish()
 	return d.root, d.keys, true
 }
 
@@ -38,17 +38,41 @@ func fastTOML(text string) (doc map[string]any, keys keySet, ok bool) {
 // newline (BurntSushi rejects them outside escapes; a carriage return is
 // valid before a newline but changes string values), and invalid UTF-8.
 func plainText(text string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	ascii := true
-	for i := 0; i < len(text); i++ {
-		c := text[i]
+	i := 0
+	// Eight bytes at a time: a word with no byte below 0x20 (tab and
+	// newline included) and none equal to 0x7f needs no closer look.
+	for ; i+8 <= len(text); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(text[i : i+8]))
+		y := x ^ 0x7f7f7f7f7f7f7f7f
+		if (x-0x20*ones)&^x&highs == 0 && (y-ones)&^y&highs == 0 {
+			if x&highs != 0 {
+				ascii = false
+			}
+			continue
+		}
+		if !plainBytes(text[i:i+8], &ascii) {
+			return false
+		}
+	}
+	if !plainBytes(text[i:], &ascii) {
+		return false
+	}
+	return ascii || utf8.ValidString(text)
+}
+
+func plainBytes(s string, ascii *bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
 			return false
 		}
 		if c >= 0x80 {
-			ascii = false
+			*ascii = false
 		}
 	}
-	return ascii || utf8.ValidString(text)
+	return true
 }
 
 type tdec struct {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -30,7 +31,8 @@ func checkFastTOML(t *testing.T, name, text string) bool {
 		t.Fatalf("%s: fast decoder\n%#v\nBurntSushi\n%#v\ntext %q", name, doc, want, text)
 	}
 	wantKeys, complete := scanTOMLAll(text, newLineIndex(text))
-	if !slices.Equal(keys, wantKeys) || !complete {
+	keys.finish()
+	if !slices.Equal(keys.e, wantKeys.e) || !complete {
 		t.Fatalf("%s: fast decoder keys\n%v\nscanTOML (complete %v)\n%v\ntext %q", name, keys, complete, wantKeys, text)
 	}
 	return true
@@ -262,5 +264,24 @@ func FuzzSetTOMLValue(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		checkSetTOMLValue(t, text)
+	})
+}
+
+// plainText reads eight bytes at a time: the same answer as byte by byte.
+func FuzzPlainText(f *testing.F) {
+	for _, s := range []string{"", "a = 1\n", "\ttab\x7f", "0123456789abcdef\x1f", "é\xffabcdefgh", "abcdefgh\r\n", "\x00", "zzzzzzz\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 && c != '\t' && c != '\n' || c == 0x7f {
+				want = false
+			}
+		}
+		want = want && utf8.ValidString(s)
+		if got := plainText(s); got != want {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
 	})
 }

@@ -65,45 +65,63 @@ func (li *lineIndex) line(n int) string {
 	return strings.TrimRight(li.text[li.starts[n-1]:end], "\r")
 }
 
-// keySet locates the keys of a file by path: sorted by path, built with
-// add and finish (a map cost more to build than the rest of decoding a
-// rule file, and twice the memory).
-type keySet []keyEntry
+// keySet locates the keys of a file by path, built with add; finish sorts
+// it for the lookups of a rule decoded in full (a map cost more to build
+// than the rest of decoding a rule file, and twice the memory; the few
+// lookups for a stub rule are cheaper than sorting).
+type keySet struct {
+	e      []keyEntry
+	sorted bool
+}
 
 type keyEntry struct {
 	path string
 	k    tomlKey
 }
 
-func (s *keySet) add(path string, k tomlKey) { *s = append(*s, keyEntry{path, k}) }
+func (s *keySet) add(path string, k tomlKey) {
+	s.e = append(s.e, keyEntry{path, k})
+	s.sorted = false
+}
 
 // finish sorts the set; of a path added twice the last entry stays, as in a
 // map.
 func (s *keySet) finish() {
+	if s.sorted {
+		return
+	}
 	// Entries are added in file order: among equal paths, the later one has
 	// the larger offset.
-	slices.SortFunc(*s, func(a, b keyEntry) int {
+	slices.SortFunc(s.e, func(a, b keyEntry) int {
 		if c := strings.Compare(a.path, b.path); c != 0 {
 			return c
 		}
 		return a.k.Key.Off - b.k.Key.Off
 	})
-	out := (*s)[:0]
-	for i, e := range *s {
-		if i+1 < len(*s) && (*s)[i+1].path == e.path {
+	out := s.e[:0]
+	for i, e := range s.e {
+		if i+1 < len(s.e) && s.e[i+1].path == e.path {
 			continue
 		}
 		out = append(out, e)
 	}
-	*s = out
+	s.e, s.sorted = out, true
 }
 
-func (s keySet) get(path string) (tomlKey, bool) {
-	i, ok := slices.BinarySearchFunc(s, path, func(e keyEntry, p string) int { return strings.Compare(e.path, p) })
+func (s *keySet) get(path string) (tomlKey, bool) {
+	if !s.sorted {
+		for i := len(s.e) - 1; i >= 0; i-- { // the last of a path added twice
+			if s.e[i].path == path {
+				return s.e[i].k, true
+			}
+		}
+		return tomlKey{}, false
+	}
+	i, ok := slices.BinarySearchFunc(s.e, path, func(e keyEntry, p string) int { return strings.Compare(e.path, p) })
 	if !ok {
 		return tomlKey{}, false
 	}
-	return s[i].k, true
+	return s.e[i].k, true
 }
 
 // tomlKey is where a key and its value are in a TOML document.
