@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -74,17 +75,50 @@ func (c *exprCompiler) field(e *Field) (*fieldRef, error) {
 		}
 		return nil, c.errf(e.P, "unknown field [%s] (not in the index mapping; use ?%s if it may be absent)", e.Name, e.Name)
 	}
-	f := &fieldRef{name: e.Name, path: event.CompilePath(info.path), optional: e.Optional, info: info, buf: make([]event.Value, 0, 4)}
+	f := &fieldRef{name: e.Name, path: compiledPath(info.path), optional: e.Optional, info: info, buf: make([]event.Value, 0, 4)}
 	if c.types == nil || c.types.lookup == nil || info.unmapped {
 		// Normalised the same way by every query: shareable per document.
-		var b strings.Builder
-		fmt.Fprintf(&b, "eql.first\x00%s\x00%d\x00%v", info.path, info.typ, info.nullValue != nil)
-		if info.nullValue != nil {
-			fmt.Fprintf(&b, "\x00%v", *info.nullValue)
-		}
-		f.memo, f.memoOK = event.MemoID(b.String()), true
+		f.memo, f.memoOK = firstMemoID(info), true
 	}
 	return f, nil
+}
+
+// A rule set names the same fields in rule after rule: their compiled
+// paths (immutable) and memo ids are made once per process.
+var (
+	pathCache sync.Map // field path -> *event.Path
+	memoCache sync.Map // memoKey -> uint32, for fields without a null_value
+)
+
+type memoKey struct {
+	path string
+	typ  fieldType
+}
+
+func compiledPath(name string) *event.Path {
+	if p, ok := pathCache.Load(name); ok {
+		return p.(*event.Path)
+	}
+	p, _ := pathCache.LoadOrStore(name, event.CompilePath(name))
+	return p.(*event.Path)
+}
+
+func firstMemoID(info fieldInfo) uint32 {
+	if info.nullValue == nil {
+		if id, ok := memoCache.Load(memoKey{info.path, info.typ}); ok {
+			return id.(uint32)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "eql.first\x00%s\x00%d\x00%v", info.path, info.typ, info.nullValue != nil)
+	if info.nullValue != nil {
+		fmt.Fprintf(&b, "\x00%v", *info.nullValue)
+	}
+	id := event.MemoID(b.String())
+	if info.nullValue == nil {
+		memoCache.Store(memoKey{info.path, info.typ}, id)
+	}
+	return id
 }
 
 // firstShared is first, computed once per document for every query that
