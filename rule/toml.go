@@ -38,7 +38,17 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	var scanned keySet
 	fast := false
 	if useFastTOML {
-		doc, scanned, fast = fastTOML(text)
+		// A rule of a type not wanted needs only its keys; which type it is
+		// is guessed from a plain type = "..." line, and decided from the
+		// keys.
+		keysOnly := len(opts.Types) > 0 && !mayBeType(text, opts.Types)
+		doc, scanned, fast = fastTOML(text, keysOnly)
+		if fast && keysOnly {
+			if r := partialTOML(path, text, &scanned, true, opts.Types); r != nil {
+				return []*Rule{r}, nil
+			}
+			doc, scanned, fast = fastTOML(text, false)
+		}
 	}
 	if len(opts.Types) > 0 {
 		// What the fast decoder accepts, scanTOML reads in full, with the
@@ -47,7 +57,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 		if !fast {
 			scanned, complete = scanTOMLAll(text, li)
 		}
-		if r := partialTOML(path, text, scanned, complete, opts.Types); r != nil {
+		if r := partialTOML(path, text, &scanned, complete, opts.Types); r != nil {
 			return []*Rule{r}, nil
 		}
 	}
@@ -401,7 +411,7 @@ func decodeMetadata(v any) (*Metadata, *metaErr) {
 // when the rule must be decoded: its type is wanted, or the file is not
 // plain enough to be sure (the full decode then reports what is wrong).
 // keys is the file's key scan, complete when it read the whole file.
-func partialTOML(path, text string, keys keySet, complete bool, types []string) *Rule {
+func partialTOML(path, text string, keys *keySet, complete bool, types []string) *Rule {
 	if !complete {
 		return nil
 	}
@@ -422,9 +432,26 @@ func partialTOML(path, text string, keys keySet, complete bool, types []string) 
 		Source: Source{Path: path, Line: idKey.Key.Line}}
 }
 
+// mayBeType reports whether text has a line type = "t" (or 't') with t one
+// of types.
+func mayBeType(text string, types []string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, "\ntype = ")
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("\ntype = "):]
+		line, _, _ := strings.Cut(rest, "\n")
+		line = strings.TrimSpace(line)
+		if len(line) >= 2 && (line[0] == '"' || line[0] == '\'') && line[len(line)-1] == line[0] && slices.Contains(types, line[1:len(line)-1]) {
+			return true
+		}
+	}
+}
+
 // plainTOMLString reads the value of key when it is a one-line string
 // without escapes, which means what it says.
-func plainTOMLString(text string, keys keySet, key string) (string, bool) {
+func plainTOMLString(text string, keys *keySet, key string) (string, bool) {
 	k, ok := keys.get(key)
 	if !ok || k.ValStart >= k.ValEnd {
 		return "", false

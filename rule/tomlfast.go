@@ -21,14 +21,20 @@ import (
 // invalid UTF-8): the caller then decodes with BurntSushi, which reports
 // errors with their positions. FuzzFastTOML and TestFastTOMLCorpus check
 // the equivalence.
-func fastTOML(text string) (doc map[string]any, keys keySet, ok bool) {
+//
+// With keysOnly, values are checked but not kept (doc is nil): for a rule
+// only read as far as its type, id and name, from the keys.
+func fastTOML(text string, keysOnly bool) (doc map[string]any, keys keySet, ok bool) {
 	if !plainText(text) {
 		return nil, keySet{}, false
 	}
-	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 48)}, arrays: map[string]int{}}, line: 1}
+	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 48)}, arrays: map[string]int{}}, line: 1, keysOnly: keysOnly}
 	d.root = map[string]any{}
 	if !d.run() {
 		return nil, keySet{}, false
+	}
+	if keysOnly {
+		return nil, d.keys, true
 	}
 	return d.root, d.keys, true
 }
@@ -82,6 +88,8 @@ type tdec struct {
 	// of its line, offset): keys come in file order, and the line index
 	// is then needed only for messages and the query.
 	line, lineStart, at int
+	// keysOnly: values are nil in the tables (which still tell duplicates).
+	keysOnly bool
 }
 
 // pos is lineIndex.pos for an offset at or after the previous one.
@@ -287,9 +295,15 @@ func (d *tdec) value() (v any, end int, ok bool) {
 	switch c := d.text[d.i]; {
 	case c == '"' || c == '\'':
 		s, ok := d.str()
+		if d.keysOnly {
+			return nil, d.i, ok
+		}
 		return s, d.i, ok
 	case c == '[':
 		a, ok := d.array()
+		if d.keysOnly {
+			return nil, d.i, ok
+		}
 		return a, d.i, ok
 	case c == '{':
 		t, ok := d.inline()
@@ -336,6 +350,9 @@ func (d *tdec) scalar() (any, bool) {
 	if err != nil {
 		return nil, false
 	}
+	if d.keysOnly {
+		return nil, true
+	}
 	return n, true
 }
 
@@ -343,7 +360,10 @@ func (d *tdec) scalar() (any, bool) {
 // trailing comma allowed. Like BurntSushi, an empty array is not nil.
 func (d *tdec) array() ([]any, bool) {
 	d.i++ // [
-	out := make([]any, 0, 2)
+	var out []any
+	if !d.keysOnly {
+		out = make([]any, 0, 2)
+	}
 	for {
 		d.skipBlank()
 		if d.eof() {
@@ -357,7 +377,10 @@ func (d *tdec) array() ([]any, bool) {
 		var ok bool
 		switch d.text[d.i] {
 		case '"', '\'':
-			v, ok = d.str()
+			var s string
+			if s, ok = d.str(); !d.keysOnly {
+				v = s
+			}
 		case '[':
 			v, ok = d.array()
 		case '{':
@@ -368,7 +391,9 @@ func (d *tdec) array() ([]any, bool) {
 		if !ok {
 			return nil, false
 		}
-		out = append(out, v)
+		if !d.keysOnly {
+			out = append(out, v)
+		}
 		d.skipBlank()
 		if d.eof() {
 			return nil, false

@@ -19,7 +19,11 @@ import (
 // the same. It reports whether the fast decoder accepted it.
 func checkFastTOML(t *testing.T, name, text string) bool {
 	t.Helper()
-	doc, keys, ok := fastTOML(text)
+	doc, keys, ok := fastTOML(text, false)
+	_, keysOnly, ok2 := fastTOML(text, true)
+	if ok2 != ok {
+		t.Fatalf("%s: fast decoder ok %v, with keys only %v", name, ok, ok2)
+	}
 	if !ok {
 		return false
 	}
@@ -32,7 +36,8 @@ func checkFastTOML(t *testing.T, name, text string) bool {
 	}
 	wantKeys, complete := scanTOMLAll(text, newLineIndex(text))
 	keys.finish()
-	if !slices.Equal(keys.e, wantKeys.e) || !complete {
+	keysOnly.finish()
+	if !slices.Equal(keys.e, wantKeys.e) || !slices.Equal(keysOnly.e, wantKeys.e) || !complete {
 		t.Fatalf("%s: fast decoder keys\n%v\nscanTOML (complete %v)\n%v\ntext %q", name, keys, complete, wantKeys, text)
 	}
 	return true
@@ -284,4 +289,31 @@ func FuzzPlainText(f *testing.F) {
 			t.Fatalf("%q: %v, want %v", s, got, want)
 		}
 	})
+}
+
+// The type guess (mayBeType) only chooses how much the fast decoder keeps:
+// rules whose type line it misreads load as through BurntSushi, wanted or
+// not. Constructed variants of minimalTOML.
+func TestLoadTypesGuess(t *testing.T) {
+	variants := []string{
+		minimalTOML,
+		strings.Replace(minimalTOML, `type = "eql"`, `type = "eql" # a comment hides the type from the guess`, 1),
+		strings.Replace(minimalTOML, `type = "eql"`, `type = "query"`, 1),
+		strings.Replace(minimalTOML, `type = "eql"`, `type = "query"`, 1) + "# type = \"eql\"\n",
+		strings.Replace(minimalTOML, `type = "eql"`, "type = 'query'\n[transform]\ntype = \"eql\"", 1),
+		strings.Replace(minimalTOML, `name = "Minimal"`, `name = "Min\"imal"`, 1), // no stub: a full decode
+		strings.Replace(strings.Replace(minimalTOML, `type = "eql"`, `type = "query"`, 1), `name = "Minimal"`, `name = "Min\"imal"`, 1),
+	}
+	for i, text := range variants {
+		for _, types := range [][]string{{"eql"}, {"query"}, {"esql"}} {
+			opts := LoadOptions{Types: types}
+			useFastTOML = false
+			want, werrs := loadTOML("v.toml", text, opts)
+			useFastTOML = true
+			got, gerrs := loadTOML("v.toml", text, opts)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gerrs, werrs) {
+				t.Errorf("variant %d, types %v:\n%#v %v\nwant\n%#v %v", i, types, got, gerrs, want, werrs)
+			}
+		}
+	}
 }
