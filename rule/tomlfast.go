@@ -28,7 +28,7 @@ func fastTOML(text string, keysOnly bool) (doc map[string]any, keys keySet, ok b
 	if !plainText(text) {
 		return nil, keySet{}, false
 	}
-	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 48)}, arrays: map[string]int{}}, line: 1, keysOnly: keysOnly}
+	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 64)}, arrays: map[string]int{}}, line: 1, keysOnly: keysOnly}
 	d.root = map[string]any{}
 	if !d.run() {
 		return nil, keySet{}, false
@@ -265,7 +265,12 @@ func (d *tdec) header(segs []string, arr bool) (map[string]any, bool) {
 	}
 	last := segs[len(segs)-1]
 	x, present := t[last]
-	m := map[string]any{}
+	var m map[string]any
+	if len(segs) == 1 && last == "rule" {
+		m = make(map[string]any, 24) // [rule] has 16 to 26 keys: no regrowing
+	} else {
+		m = map[string]any{}
+	}
 	if !arr {
 		if present {
 			return nil, false // defining an implicit table, or a redefinition
