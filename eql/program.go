@@ -46,6 +46,10 @@ type Program struct {
 	// handed to the first caller of Matcher(nil) (the engine, which would
 	// build the same one again: half the compile time of a rule set).
 	spare atomic.Pointer[Matcher]
+	// spareValues is FilterValues, computed by Compile for the first
+	// caller: a rule set's compiles run on every core, its dispatch index
+	// (which asks for the values of every rule) is built on one.
+	spareValues atomic.Pointer[[][][]ValueReq]
 }
 
 // Compile checks q (schemaless) and returns a Program.
@@ -57,6 +61,8 @@ func Compile(q *Query, opts Options) (*Program, error) {
 		return nil, err
 	}
 	p.spare.Store(m)
+	vals := p.filterValues()
+	p.spareValues.Store(&vals)
 	return p, nil
 }
 

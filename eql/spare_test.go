@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -65,5 +66,21 @@ func TestSpareMatcher(t *testing.T) {
 	// With field types, a matcher of its own.
 	if m, err := prog.Matcher(&Types{}); err != nil || m == spare {
 		t.Fatalf("typed matcher: %v, spare %v", err, m == spare)
+	}
+}
+
+// FilterValues hands out what Compile computed once, then computes afresh:
+// the same requirements either way.
+func TestSpareValues(t *testing.T) {
+	prog, err := ParseAndCompile(`process where process.name : ("cmd.exe", "*powershell*") and user.name == "admin"`, Options{Size: NoLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := prog.FilterValues(), prog.FilterValues()
+	if !reflect.DeepEqual(first, second) || len(first) != 1 || len(first[0]) != 2 {
+		t.Fatalf("first %v, second %v", first, second)
+	}
+	if prog.spareValues.Load() != nil {
+		t.Fatal("spare values kept after the first call")
 	}
 }

@@ -37,6 +37,13 @@ type ValueReq struct {
 // never satisfy a requirement: requirements are only derived from string
 // constants that no number or boolean can equal (see plainString).
 func (p *Program) FilterValues() [][][]ValueReq {
+	if v := p.spareValues.Swap(nil); v != nil {
+		return *v
+	}
+	return p.filterValues()
+}
+
+func (p *Program) filterValues() [][][]ValueReq {
 	filters := p.Query.filters()
 	out := make([][][]ValueReq, len(filters))
 	for i, f := range filters {
