@@ -139,7 +139,7 @@ func decodeRecord(path string, li *lineIndex, n int, line []byte, members []memb
 		for _, m := range members {
 			if m.Key == "query" {
 				s := fp.Key.Off
-				r.query = newQuerySpan(li, s, s+len(m.Raw), true)
+				r.query = newQuerySpan(li, s, s+len(m.Raw), true, false)
 			}
 		}
 		if r.query != nil {

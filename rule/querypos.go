@@ -27,7 +27,11 @@ type querySpan struct {
 // newQuerySpan builds the span of the string literal text[vs:ve] (the value
 // as scanned, quotes included). It returns nil for a value it does not
 // recognise as a string.
-func newQuerySpan(li *lineIndex, vs, ve int, json bool) *querySpan {
+//
+// share keeps the span's text as slices of the file's (which the rule keeps
+// anyway: its strings are slices of it); else they are copied, so that a
+// rule does not keep a whole export alive.
+func newQuerySpan(li *lineIndex, vs, ve int, json, share bool) *querySpan {
 	if vs < 0 || ve > len(li.text) || ve-vs < 2 {
 		return nil
 	}
@@ -68,10 +72,17 @@ func newQuerySpan(li *lineIndex, vs, ve int, json bool) *querySpan {
 	p := li.pos(start)
 	sp.line, sp.col = p.Line, p.Col
 	n := strings.Count(sp.body, "\n")
+	sp.lines = make([]string, 0, n+1)
 	for l := p.Line; l <= p.Line+n; l++ {
-		sp.lines = append(sp.lines, strings.Clone(li.line(l)))
+		if share {
+			sp.lines = append(sp.lines, li.line(l))
+		} else {
+			sp.lines = append(sp.lines, strings.Clone(li.line(l)))
+		}
 	}
-	sp.body = strings.Clone(sp.body)
+	if !share {
+		sp.body = strings.Clone(sp.body)
+	}
 	return sp
 }
 

@@ -192,7 +192,7 @@ func loadTOML(path, text string, opts LoadOptions) ([]*Rule, []*LoadError) {
 	}
 
 	if k, ok := scanned.get("rule.query"); ok && r.Query != "" {
-		r.query = newQuerySpan(li, k.ValStart, k.ValEnd, false)
+		r.query = newQuerySpan(li, k.ValStart, k.ValEnd, false, true)
 		if r.query != nil {
 			r.Source.QueryLine, r.Source.QueryCol = r.query.line, r.query.col
 		}
