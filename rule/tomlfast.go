@@ -22,8 +22,9 @@ import (
 // errors with their positions. FuzzFastTOML and TestFastTOMLCorpus check
 // the equivalence.
 //
-// With keysOnly, values are checked but not kept (doc is nil): for a rule
-// only read as far as its type, id and name, from the keys.
+// With keysOnly, values are checked but not kept (doc is nil), and only the
+// keys partialTOML reads are located: for a rule only read as far as its
+// type, id and name.
 func fastTOML(text string, keysOnly bool) (doc map[string]any, keys keySet, ok bool) {
 	if !plainText(text) {
 		return nil, keySet{}, false
@@ -204,8 +205,15 @@ func (d *tdec) run() bool {
 				return false
 			}
 			table = t
-			tpath = d.resolve(segs, arr)
-			d.keys.add(tpath, tomlKey{Key: d.pos(start), ValStart: d.i, ValEnd: d.i})
+			switch {
+			case !d.keysOnly:
+				tpath = d.resolve(segs, arr)
+				d.keys.add(tpath, tomlKey{Key: d.pos(start), ValStart: d.i, ValEnd: d.i})
+			case !arr && len(segs) == 1 && segs[0] == "rule":
+				tpath = "rule" // as resolve has it: a second [rule] or [[rule]] is not decoded
+			default:
+				tpath = "\x00" // no key of a stub here
+			}
 			if !d.lineEnd() {
 				return false
 			}
@@ -230,15 +238,33 @@ func (d *tdec) run() bool {
 			return false
 		}
 		table[k] = v
-		path := k
-		if tpath != "" {
-			path = tpath + "." + k
+		if !d.keysOnly {
+			path := k
+			if tpath != "" {
+				path = tpath + "." + k
+			}
+			d.keys.add(path, tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end})
+		} else if path, ok := stubPath(tpath, k); ok {
+			d.keys.add(path, tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end})
 		}
-		d.keys.add(path, tomlKey{Key: d.pos(start), ValStart: vs, ValEnd: end})
 		if !d.lineEnd() {
 			return false
 		}
 	}
+}
+
+// stubKeys are the keys partialTOML reads.
+var stubKeys = []string{"rule.type", "rule.rule_id", "rule.name", "rule.language"}
+
+// stubPath returns the path of key k in the table at tpath when it is one
+// of stubKeys (a quoted top-level key may be one too).
+func stubPath(tpath, k string) (string, bool) {
+	for _, s := range stubKeys {
+		if tpath == "rule" && s[len("rule."):] == k || tpath == "" && s == k {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // header finds or makes the table a header names. Parents are tables,

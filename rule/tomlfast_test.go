@@ -37,7 +37,13 @@ func checkFastTOML(t *testing.T, name, text string) bool {
 	wantKeys, complete := scanTOMLAll(text, newLineIndex(text))
 	keys.finish()
 	keysOnly.finish()
-	if !slices.Equal(keys.e, wantKeys.e) || !slices.Equal(keysOnly.e, wantKeys.e) || !complete {
+	var wantStub []keyEntry
+	for _, e := range wantKeys.e {
+		if slices.Contains(stubKeys, e.path) {
+			wantStub = append(wantStub, e)
+		}
+	}
+	if !slices.Equal(keys.e, wantKeys.e) || !slices.Equal(keysOnly.e, wantStub) || !complete {
 		t.Fatalf("%s: fast decoder keys\n%v\nscanTOML (complete %v)\n%v\ntext %q", name, keys, complete, wantKeys, text)
 	}
 	return true
@@ -62,6 +68,8 @@ var fastTOMLCases = []struct {
 	{"a = \"é ü 日本\"\n", true},
 	{"\n\n  [rule]\n\tname = 'x'\n", true},
 	{"a = 'x'\n", true},
+	{"\"rule.type\" = 'query'\n'rule.name' = 'n'\n[rule]\ntype = 'eql'\nrule_id = 'x'\n[rule.x]\nname = 'y'\n[[rule]]\n", false},
+	{"\"rule.type\" = 'query'\n'rule.name' = 'n'\n[rule]\ntype = 'eql'\nrule_id = 'x'\n[rule.x]\nname = 'y'\n[[a.rule]]\ntype = 1\n", true},
 	{"a = { b = 1, c = \"x\", d = [1, {}], e = { f = true } }\nb = {}\n", true},
 	{"a = [\n  [\n    { x = false, \"y z\" = 'w' },\n  ],\n]\n", true},
 	{"[rule.filters.\"$state\"]\nstore = \"appState\"\n['lit'.\"q\"]\n\"k\" = 1\n'l' = 2\n", true},
