@@ -599,13 +599,17 @@ func (e *Engine) evaluate(line []byte, d *event.Doc, ie *indexEntry, c bitset, s
 				e.stats.Excepted++ // removed by a rule exception before the query
 				continue
 			}
-			if g := e.gate; g != nil && !e.exhaustive && g.gated.has(i) && e.runners[i].Dormant() {
-				if !e.runners[i].Wakes(e.matchers[i], d) {
+			if g := e.gate; g != nil && !e.exhaustive && g.gated.has(i) {
+				// Gating needs the documents to be readable back (src.From:
+				// plain files); copies would cost more than they save.
+				if src.From != nil && e.runners[i].Dormant() && !e.runners[i].Wakes(e.matchers[i], d) {
 					g.skip(i, d, src)
 					e.stats.Deferred++
 					continue
 				}
-				e.replay(i)
+				if g.pend[i] >= 0 {
+					e.replay(i) // what it was not fed comes first
+				}
 			}
 			e.runners[i].Feed(e.matchers[i], d, src)
 			e.stats.Evaluations++

@@ -18,7 +18,10 @@ import (
 // seen, minus what its reorder window had already let go, which could not
 // have followed the new start anyway. This needs the runners to release
 // held events by the time of the whole stream (eql.Runner.Clock), which
-// every engine that parses every line keeps (value dispatch).
+// every engine that parses every line keeps (value dispatch). Only
+// documents that can be read back (eql.Source.From: plain files) are
+// skipped: holding copies of a reorder window's documents would cost more
+// memory and time than feeding them.
 type gate struct {
 	clock  int64
 	timeM  *eql.Matcher // reads the clock's field (rules on another field are not gated)
@@ -39,7 +42,6 @@ type gate struct {
 	skips []int32 // arena of the entries' skipped rules
 	rp    event.Parser
 	buf   []byte
-	arena []byte // copies of documents that cannot be read back
 
 	replayed int64 // documents fed late (for the tests)
 }
@@ -48,7 +50,6 @@ const ringChunk = 4096
 
 type ringEntry struct {
 	src   eql.Source
-	raw   []byte  // nil: read back from src.From
 	skips []int32 // the rules not fed this document
 	n     int
 	ts    int64
@@ -113,7 +114,16 @@ func (g *gate) tick(d *event.Doc) {
 // skip notes that rule i was not fed the current document d.
 func (g *gate) skip(i int, d *event.Doc, src eql.Source) {
 	if g.cur == nil {
-		g.cur = g.add(d, src)
+		ts := g.clock
+		if t, ok := g.timeM.Time(d); ok {
+			ts = t
+		}
+		if ts < g.clock-g.window {
+			// Every window has let it go: fed, it would be released at
+			// once, and nothing it could follow is open.
+			return
+		}
+		g.cur = g.add(d, src, ts)
 	}
 	if g.pend[i] < g.head {
 		g.pend[i] = g.next - 1
@@ -129,7 +139,7 @@ func (g *gate) skip(i int, d *event.Doc, src eql.Source) {
 }
 
 // add appends the current document to the ring.
-func (g *gate) add(d *event.Doc, src eql.Source) *ringEntry {
+func (g *gate) add(d *event.Doc, src eql.Source, ts int64) *ringEntry {
 	last := len(g.chunks) - 1
 	if last < 0 || len(g.chunks[last]) == ringChunk {
 		var c []ringEntry
@@ -144,18 +154,7 @@ func (g *gate) add(d *event.Doc, src eql.Source) *ringEntry {
 		g.chunks = append(g.chunks, c)
 		last++
 	}
-	ent := ringEntry{src: src, n: len(d.Raw()), ts: g.clock}
-	if t, ok := g.timeM.Time(d); ok {
-		ent.ts = t
-	}
-	if src.From == nil {
-		if len(g.arena)+ent.n > cap(g.arena) {
-			g.arena = make([]byte, 0, max(1<<20, ent.n))
-		}
-		at := len(g.arena)
-		g.arena = append(g.arena, d.Raw()...)
-		ent.raw = g.arena[at:len(g.arena):len(g.arena)]
-	}
+	ent := ringEntry{src: src, n: len(d.Raw()), ts: ts}
 	ent.skips = g.skips[len(g.skips):len(g.skips):len(g.skips)]
 	g.chunks[last] = append(g.chunks[last], ent)
 	g.next++
@@ -176,16 +175,12 @@ func (e *Engine) replay(i int) {
 		if !slices.Contains(ent.skips, int32(i)) {
 			continue
 		}
-		raw := ent.raw
-		if raw == nil {
-			g.buf = append(g.buf[:0], make([]byte, ent.n)...)
-			if _, err := ent.src.From.ReadAt(g.buf, ent.src.Offset); err != nil {
-				e.streamErrs = append(e.streamErrs, fmt.Errorf("%s:%d: reading the event back: %w", ent.src.Index, ent.src.Line, err))
-				continue
-			}
-			raw = g.buf
+		g.buf = append(g.buf[:0], make([]byte, ent.n)...)
+		if _, err := ent.src.From.ReadAt(g.buf, ent.src.Offset); err != nil {
+			e.streamErrs = append(e.streamErrs, fmt.Errorf("%s:%d: reading the event back: %w", ent.src.Index, ent.src.Line, err))
+			continue
 		}
-		d, err := g.rp.Parse(raw)
+		d, err := g.rp.Parse(g.buf)
 		if err != nil {
 			e.streamErrs = append(e.streamErrs, fmt.Errorf("%s:%d: the event read back does not parse: %w", ent.src.Index, ent.src.Line, err))
 			continue
