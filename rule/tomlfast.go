@@ -136,7 +136,8 @@ func (d *tdec) lineEnd() bool {
 }
 
 // key reads one key part: bare, or quoted without escapes (which scanTOML
-// reads the same way).
+// reads the same way). An empty quoted key is left to BurntSushi, which
+// decodes [{""=1}] as an array of tables.
 func (d *tdec) key() (string, bool) {
 	if d.eof() {
 		return "", false
@@ -145,6 +146,9 @@ func (d *tdec) key() (string, bool) {
 	case '"', '\'':
 		n := strings.IndexAny(d.text[d.i+1:], "\"'\\\n")
 		if n < 0 || d.text[d.i+1+n] != q {
+			return "", false
+		}
+		if n == 0 {
 			return "", false
 		}
 		k := d.text[d.i+1 : d.i+1+n]

@@ -87,6 +87,8 @@ var fastTOMLCases = []struct {
 	{"a = yes\n", false},
 	{"a = \n", false},
 	{"a.b = 1\n", false},
+	{"a = [[{\"\" = 'c'}]]\n", false}, // BurntSushi: an array of tables
+	{"\"\" = 1\n", false},
 	{"a = { b = 1, }\n", false},
 	{"a = { b = 1,\n c = 2 }\n", false},
 	{"a = { b = [\n1] }\n", false},
