@@ -29,7 +29,11 @@ func fastTOML(text string, keysOnly bool) (doc map[string]any, keys keySet, ok b
 	if !plainText(text) {
 		return nil, keySet{}, false
 	}
-	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, 64)}, arrays: map[string]int{}}, line: 1, keysOnly: keysOnly}
+	n := 64 // most rule files have fewer keys
+	if keysOnly {
+		n = len(stubKeys)
+	}
+	d := &tdec{tscan: tscan{text: text, keys: keySet{e: make([]keyEntry, 0, n)}}, line: 1, keysOnly: keysOnly}
 	d.root = map[string]any{}
 	if !d.run() {
 		return nil, keySet{}, false

@@ -249,6 +249,9 @@ func (s *tscan) resolve(segs []string, arr bool) string {
 		}
 		p += seg
 		if arr && j == len(segs)-1 {
+			if s.arrays == nil {
+				s.arrays = map[string]int{}
+			}
 			n := s.arrays[p]
 			s.arrays[p] = n + 1
 			return p + "[" + strconv.Itoa(n) + "]"
