@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -184,75 +183,92 @@ func errMsg(err error) string {
 // error is for a path that cannot be read at all.
 func Load(paths []string, opts LoadOptions) (*LoadResult, error) {
 	res := &LoadResult{}
-	var files []string
-	for _, p := range paths {
+	dirs := make([]bool, len(paths))
+	for i, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
-		if !fi.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				res.Errors = append(res.Errors, &LoadError{Path: path, Msg: errMsg(err)})
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				if path != p && d.Name() == "_deprecated" {
-					res.Deprecated += countRuleFiles(path)
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if ruleExt(path) != "" {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+		dirs[i] = fi.IsDir()
 	}
-	res.loadFiles(files, opts)
+	// The walk hands files to the loaders as it finds them.
+	found := make(chan *loadItem, 64)
+	var items []*loadItem // in walk order; written by the walk only
+	var walkErr error
+	go func() {
+		defer close(found)
+		add := func(path string) {
+			it := &loadItem{path: path}
+			items = append(items, it)
+			found <- it
+		}
+		for i, p := range paths {
+			if !dirs[i] {
+				add(p)
+				continue
+			}
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					res.Errors = append(res.Errors, &LoadError{Path: path, Msg: errMsg(err)})
+					if d != nil && d.IsDir() {
+						return fs.SkipDir
+					}
+					return nil
+				}
+				if d.IsDir() {
+					if path != p && d.Name() == "_deprecated" {
+						res.Deprecated += countRuleFiles(path)
+						return fs.SkipDir
+					}
+					return nil
+				}
+				if ruleExt(path) != "" {
+					add(path)
+				}
+				return nil
+			})
+			if err != nil {
+				walkErr = err
+				return
+			}
+		}
+	}()
+	loadAll(found, opts)
+	// The walk is over (found is closed): its results can be read.
+	if walkErr != nil {
+		return nil, walkErr
+	}
+	for _, it := range items {
+		res.Files++
+		res.Rules = append(res.Rules, it.rules...)
+		res.Errors = append(res.Errors, it.errs...)
+	}
 	res.dedup()
 	return res, nil
 }
 
-// loadFiles reads files on every core (decoding the 2,000 TOML files of the
-// prebuilt corpus takes seconds on one) and adds them in the given order.
-func (res *LoadResult) loadFiles(files []string, opts LoadOptions) {
-	type loaded struct {
-		rules []*Rule
-		errs  []*LoadError
-	}
-	out := make([]loaded, len(files))
-	var next atomic.Int64
+// loadItem is one rule file and what it gave.
+type loadItem struct {
+	path  string
+	rules []*Rule
+	errs  []*LoadError
+}
+
+// loadAll loads files on every core (decoding the 2,000 TOML files of the
+// prebuilt corpus takes seconds on one) until found is closed.
+func loadAll(found <-chan *loadItem, opts LoadOptions) {
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				out[i].rules, out[i].errs, buf = loadFile(files[i], buf, opts)
+			for it := range found {
+				it.rules, it.errs, buf = loadFile(it.path, buf, opts)
 			}
 		}()
 	}
 	wg.Wait()
-	for _, l := range out {
-		res.Files++
-		res.Rules = append(res.Rules, l.rules...)
-		res.Errors = append(res.Errors, l.errs...)
-	}
 }
 
 func countRuleFiles(dir string) int {
