@@ -2,6 +2,7 @@ package rule
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -324,6 +325,33 @@ func TestLoadTypesGuess(t *testing.T) {
 			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gerrs, werrs) {
 				t.Errorf("variant %d, types %v:\n%#v %v\nwant\n%#v %v", i, types, got, gerrs, want, werrs)
 			}
+		}
+	}
+}
+
+// Stub rules keep none of their file's bytes: a load worker reads the next
+// file into the same buffer. Constructed files of several types, loaded
+// with one worker buffer after another.
+func TestStubsOutliveBuffer(t *testing.T) {
+	files := map[string]string{}
+	for i := range 40 {
+		typ := []string{"query", "eql", "threshold", "esql"}[i%4]
+		text := strings.Replace(minimalTOML, `type = "eql"`, fmt.Sprintf("type = %q", typ), 1)
+		text = strings.Replace(text, `name = "Minimal"`, fmt.Sprintf(`name = "Rule %02d %s"`, i, strings.Repeat("x", i*50)), 1)
+		text = strings.Replace(text, "aaaaaaaa-0000-0000-0000-000000000001", fmt.Sprintf("aaaaaaaa-0000-0000-0000-%012d", i), 1)
+		files[fmt.Sprintf("r%02d.toml", i)] = text
+	}
+	dir := writeFiles(t, files)
+	res, err := Load([]string{dir}, LoadOptions{Types: []string{"eql"}})
+	if err != nil || len(res.Errors) > 0 || len(res.Rules) != 40 {
+		t.Fatalf("%v %v %d rules", err, res.Errors, len(res.Rules))
+	}
+	for i, r := range res.Rules {
+		typ := []string{"query", "eql", "threshold", "esql"}[i%4]
+		name := fmt.Sprintf("Rule %02d %s", i, strings.Repeat("x", i*50))
+		id := fmt.Sprintf("aaaaaaaa-0000-0000-0000-%012d", i)
+		if r.Type != typ || r.Name != name || r.RuleID != id || r.Language != "eql" || r.Partial != (typ != "eql") {
+			t.Errorf("rule %d: %q %q %q %q partial %v", i, r.Type, r.Name, r.RuleID, r.Language, r.Partial)
 		}
 	}
 }
