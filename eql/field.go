@@ -75,7 +75,12 @@ func (c *exprCompiler) field(e *Field) (*fieldRef, error) {
 		}
 		return nil, c.errf(e.P, "unknown field [%s] (not in the index mapping; use ?%s if it may be absent)", e.Name, e.Name)
 	}
-	f := &fieldRef{name: e.Name, path: compiledPath(info.path), optional: e.Optional, info: info, buf: make([]event.Value, 0, 4)}
+	f := &fieldRef{name: e.Name, path: compiledPath(info.path), optional: e.Optional, info: info}
+	if !f.sharedValues() {
+		// values normalises into it; shared values need none (a rule set's
+		// fields, schemaless, kept 3 MB of these).
+		f.buf = make([]event.Value, 0, 4)
+	}
 	if c.types == nil || c.types.lookup == nil || info.unmapped {
 		// Normalised the same way by every query: shareable per document.
 		f.memo, f.memoOK = firstMemoID(info), true
@@ -136,13 +141,16 @@ func (f *fieldRef) firstShared(d *event.Doc) event.Value {
 	return v
 }
 
+// sharedValues: values reads the document's values as they are.
+func (f *fieldRef) sharedValues() bool { return f.info.typ == ftAny && f.info.nullValue == nil }
+
 // values returns the field's values, normalised to its mapped type. The
 // slice is reused by the next call.
 func (f *fieldRef) values(d *event.Doc) []event.Value {
 	if f.constNull || d == nil {
 		return nil
 	}
-	if f.info.typ == ftAny && f.info.nullValue == nil {
+	if f.sharedValues() {
 		// Read-only and shared by every query over this document.
 		vals, _ := d.Values(f.path)
 		return vals

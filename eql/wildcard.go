@@ -31,18 +31,17 @@ const (
 // Wildcard is a compiled wildcard pattern. It is immutable and safe for
 // concurrent use.
 type Wildcard struct {
-	pattern  string
-	fold     bool
-	byteCmp  bool // case-sensitive, valid UTF-8 pattern: compare literal bytes
-	shape    wcShape
-	lit      wcSeg // the literal of the fast shapes
-	head     wcSeg // anchored at the start (hasHead)
-	tail     wcSeg // anchored at the end (hasTail)
-	mid      []wcSeg
-	hasHead  bool
-	hasTail  bool
-	noStar   bool
-	literals []string
+	pattern string
+	fold    bool
+	byteCmp bool // case-sensitive, valid UTF-8 pattern: compare literal bytes
+	shape   wcShape
+	lit     wcSeg // the literal of the fast shapes
+	head    wcSeg // anchored at the start (hasHead)
+	tail    wcSeg // anchored at the end (hasTail)
+	mid     []wcSeg
+	hasHead bool
+	hasTail bool
+	noStar  bool
 }
 
 // wcSeg is the text between two stars; '?' stands for one character.
@@ -61,9 +60,6 @@ func CompileWildcard(pattern string, insensitive bool) *Wildcard {
 	w := &Wildcard{pattern: pattern, fold: insensitive}
 	valid := utf8.ValidString(pattern)
 	w.byteCmp = !insensitive && valid
-	for _, f := range strings.FieldsFunc(pattern, func(r rune) bool { return r == '*' || r == '?' }) {
-		w.literals = append(w.literals, f)
-	}
 
 	parts := strings.Split(pattern, "*")
 	w.noStar = len(parts) == 1
@@ -197,7 +193,13 @@ func longestLiteral(pattern string) string {
 
 // Literals returns the non-empty literal fragments between wildcards, as
 // written in the pattern (not case-folded), for prefilters.
-func (w *Wildcard) Literals() []string { return append([]string(nil), w.literals...) }
+func (w *Wildcard) Literals() []string {
+	var out []string // nil when there are none
+	for _, f := range strings.FieldsFunc(w.pattern, func(r rune) bool { return r == '*' || r == '?' }) {
+		out = append(out, f)
+	}
+	return out
+}
 
 // Match reports whether the whole of s matches the pattern. It does not
 // allocate; time is O(len(s)) for the fast shapes and at worst
