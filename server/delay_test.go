@@ -15,13 +15,13 @@ func TestAcceptClock(t *testing.T) {
 	if d := c.wait(0, at(0)); d != 0 {
 		t.Fatalf("empty: %v", d)
 	}
-	c.mark(10, at(0))
-	c.mark(20, at(100))
+	c.mark(10, at(0), 1)
+	c.mark(20, at(100), 1)
 	// A request that began earlier finished later, with lower positions:
 	// its time counts until detection passes everything stored before it
 	// finished.
-	c.mark(15, at(50))
-	c.mark(30, at(300))
+	c.mark(15, at(50), 1)
+	c.mark(30, at(300), 1)
 	for _, tc := range []struct {
 		pos  uint64
 		now  int
@@ -44,7 +44,7 @@ func TestAcceptClock(t *testing.T) {
 	}
 	// The queue does not grow with marks detection has passed.
 	for i := uint64(1); i <= 10000; i++ {
-		c.mark(100+i, at(int(200000+i)))
+		c.mark(100+i, at(int(200000+i)), 1)
 		c.wait(100+i-1, at(int(200000+i)))
 	}
 	if n := len(c.q) - c.head; n > 2 {
@@ -52,6 +52,39 @@ func TestAcceptClock(t *testing.T) {
 	}
 	if cap(c.q) > 1024 {
 		t.Errorf("queue capacity %d after a steady stream", cap(c.q))
+	}
+}
+
+// The wait a new event can expect: the events ahead of it over the rate
+// detection showed while busy, so that a burst is held to the bound
+// before the oldest event has waited that long.
+func TestAcceptClockExpectedWait(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	var c acceptClock
+	// Idle detection (caught up at every look) learns no rate.
+	for i := 1; i <= 5; i++ {
+		c.mark(uint64(i), at(i*100), 1000)
+		c.wait(uint64(i), at(i*100+50))
+	}
+	if c.rate != 0 {
+		t.Fatalf("rate %v learnt from an idle detector", c.rate)
+	}
+	// Busy: 1,000 events evaluated in 100ms.
+	c.mark(6, at(990), 1000)
+	c.mark(7, at(1000), 1000)
+	c.wait(5, at(1000))
+	if got := c.wait(6, at(1100)); got != 100*time.Millisecond {
+		t.Fatalf("one batch of 1,000 ahead at 10,000/s: %v", got)
+	}
+	if c.rate != 10000 {
+		t.Fatalf("rate %v, want 10000/s", c.rate)
+	}
+	// A burst of 20,000 events: the oldest has waited 50ms, but the newest
+	// will wait about 2.1s.
+	c.mark(8, at(1150), 20000)
+	if got := c.wait(6, at(1150)); got != 2100*time.Millisecond {
+		t.Errorf("after a burst: %v, want 2.1s", got)
 	}
 }
 

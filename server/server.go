@@ -44,9 +44,9 @@ const (
 	DefaultMaxInflight = 512 << 20
 	DefaultMaxLag      = 5_000_000
 	// DefaultMaxDelay keeps alerts within about a second of acceptance
-	// (the wait, then the events already admitted, one consumer batch and
-	// the alert's storing): 1s measured p99 2.4s with two detect workers on
-	// a loaded machine, 500ms 1.35s (BenchmarkServeAlertLatency).
+	// (the bound, then one consumer batch and the alert's storing): p99
+	// 0.5-1.0s under the unpaced load test, against 1.6-1.8s with 1s
+	// (BenchmarkServeAlertLatency, a loaded 2-core machine).
 	DefaultMaxDelay = 500 * time.Millisecond
 )
 
@@ -812,7 +812,7 @@ func (s *Server) store(ctx context.Context, st *reqState, accepted time.Time) {
 		}
 	}
 	if top > 0 && s.cfg.Detected != nil {
-		s.accepted.mark(top, began)
+		s.accepted.mark(top, began, stored)
 	}
 	s.m.Events.Add(float64(stored))
 	if stored < len(st.idx) {
