@@ -28,11 +28,11 @@ type acceptClock struct {
 	head  int
 	total uint64 // events accepted
 
-	done     uint64  // events evaluated (to the last mark detection passed)
-	rate     float64 // events/s detection evaluates while busy (EWMA); 0: unknown
-	sampleT  time.Time
-	sampleN  uint64
-	wasBusy  bool
+	done    uint64  // events evaluated (to the last mark detection passed)
+	rate    float64 // events/s detection evaluates while busy (EWMA); 0: unknown
+	sampleT time.Time
+	sampleN uint64
+	wasBusy bool
 }
 
 type acceptMark struct {
