@@ -174,6 +174,7 @@ func (d *tdec) key() (string, bool) {
 func (d *tdec) run() bool {
 	table := d.root
 	tpath := ""
+	var segBuf [6]string // a header's parts, without allocating
 	for {
 		d.skipBlank()
 		if d.eof() {
@@ -186,7 +187,7 @@ func (d *tdec) run() bool {
 			if arr {
 				d.i++
 			}
-			var segs []string
+			segs := segBuf[:0]
 			for {
 				d.skipSpace()
 				k, ok := d.key()
