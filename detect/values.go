@@ -135,6 +135,7 @@ func newValIndex(rules []*compiledRule) *valIndex {
 type fieldProbe struct {
 	exact map[string]int32 // folded value -> term
 	frags *fragSet         // substring terms
+	cache *valCache        // anchor mode: recent values' terms
 }
 
 // check is a group of a unit verified once its anchor holds; field is the
@@ -162,16 +163,18 @@ type valDispatcher struct {
 	anchored    bool
 	plans       map[uint64][]*valPlan
 
-	gen      uint32
-	termSeen []uint32
-	ugSeen   []uint32
-	unitGen  []uint32
-	unitCnt  []int32
-	out      bitset
-	pending  []int32   // units whose anchor holds (anchor mode)
-	checks   [][]check // per unit: its other groups, checked after the anchor
-	buf      []byte
-	mode     bool // current probe is full
+	gen       uint32
+	termSeen  []uint32
+	ugSeen    []uint32
+	unitGen   []uint32
+	unitCnt   []int32
+	out       bitset
+	pending   []int32   // units whose anchor holds (anchor mode)
+	checks    [][]check // per unit: its other groups, checked after the anchor
+	buf       []byte
+	mode      bool    // current probe is full
+	rec       []int32 // terms hit while recording (valCache)
+	recording bool
 
 	lines, samples, nextRebuild int
 	termLines                   []uint32
@@ -515,23 +518,51 @@ func (v *valDispatcher) probe(d *event.Doc, f int32, p *fieldProbe) {
 			}
 			s = x.String()
 		}
-		v.buf = eql.FoldValue(v.buf[:0], s)
-		if v.mode {
-			v.fieldBytes[f] += uint64(len(v.buf))
-		}
-		if p.exact != nil && x.Kind == event.String {
-			if t, ok := p.exact[bytesView(v.buf)]; ok {
-				v.hit(t)
+		if !v.mode && x.Kind == event.String {
+			if p.cache == nil {
+				p.cache = newValCache()
+			}
+			if c := p.cache; !c.off {
+				h, terms, ok := c.get(s)
+				if ok {
+					for _, t := range terms {
+						v.hit(t)
+					}
+					continue
+				}
+				v.rec, v.recording = v.rec[:0], true
+				v.match(p, s, f, true)
+				v.recording = false
+				c.put(h, s, v.rec)
+				continue
 			}
 		}
-		if p.frags != nil {
-			p.frags.find(v, v.buf)
+		v.match(p, s, f, x.Kind == event.String)
+	}
+}
+
+// match looks up value s of field f in p's requirements; exact ones only
+// hold for strings.
+func (v *valDispatcher) match(p *fieldProbe, s string, f int32, str bool) {
+	v.buf = eql.FoldValue(v.buf[:0], s)
+	if v.mode {
+		v.fieldBytes[f] += uint64(len(v.buf))
+	}
+	if p.exact != nil && str {
+		if t, ok := p.exact[bytesView(v.buf)]; ok {
+			v.hit(t)
 		}
+	}
+	if p.frags != nil {
+		p.frags.find(v, v.buf)
 	}
 }
 
 // hit records that the event satisfies term t.
 func (v *valDispatcher) hit(t int32) {
+	if v.recording {
+		v.rec = append(v.rec, t)
+	}
 	if v.termSeen[t] == v.gen {
 		return
 	}
