@@ -36,9 +36,9 @@ func (o *Options) defaults() {
 // NoLimit is the Size that returns every result.
 const NoLimit = -1
 
-// Program is a parsed and checked query with its options. It is immutable;
-// Matchers compiled from it carry the per-index field types and scratch
-// state.
+// Program is a parsed and checked query with its options. Its query and
+// options do not change and it is safe for concurrent use; Matchers
+// compiled from it carry the per-index field types and scratch state.
 type Program struct {
 	Query *Query
 	Opts  Options
