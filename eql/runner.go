@@ -244,9 +244,25 @@ func (r *Runner) Dormant() bool {
 	if r.seqs == nil || r.seqs.missing != nil || r.Clock == nil || r.ReorderWindow <= 0 || r.stage0Held > 0 {
 		return false
 	}
+	n := 0
 	for _, p := range r.seqs.pending {
-		if len(p) > 0 {
-			return false
+		n += len(p)
+	}
+	if n == 0 {
+		return true
+	}
+	// A few open sequences may all be past maxspan at the release limit
+	// (the sweep that drops them runs every thousand events or so).
+	if n > 16 || r.seqs.maxspan <= 0 {
+		return false
+	}
+	dead := *r.Clock - r.ReorderWindow.Milliseconds() - r.seqs.maxspan
+	for _, m := range r.seqs.pending {
+		for k, p := range m {
+			if p.start >= dead {
+				return false
+			}
+			delete(m, k)
 		}
 	}
 	return true
@@ -284,6 +300,12 @@ func (r *Runner) emit(c *cand) {
 }
 
 func (r *Runner) process(c *cand) {
+	if r.Clock != nil && r.ReorderWindow > 0 {
+		// Open sequences that started more than maxspan before the release
+		// limit are dead even for an event arriving late, so that results
+		// do not depend on when the sweep ran (nor on which events fed it).
+		r.seqs.deadBefore = max(r.maxTs, *r.Clock) - r.ReorderWindow.Milliseconds() - r.seqs.maxspan
+	}
 	if !r.streamInit {
 		r.streamInit = true
 		if r.streaming() {

@@ -2,6 +2,7 @@ package eql
 
 import (
 	"errors"
+	"math"
 	"sort"
 
 	"github.com/vigilsec/vigil/event"
@@ -30,21 +31,24 @@ type completed struct {
 }
 
 type sequenceMatcher struct {
-	prog     *Program
-	stages   []seqStage // positive stages (runs expanded), in order
-	termPos  [][]int    // term -> its positive stage indexes
-	pending  []map[string]*pendingSeq
-	maxspan  int64 // ms; 0 none
-	done     []*completed
-	missing  *missingChecker
-	fed      int
-	lastTs   int64
-	sweepDue int
-	stream   func(*Hit, *SequenceResult, error) // Runner.Stream, when streaming
+	prog    *Program
+	stages  []seqStage // positive stages (runs expanded), in order
+	termPos [][]int    // term -> its positive stage indexes
+	pending []map[string]*pendingSeq
+	maxspan int64 // ms; 0 none
+	// deadBefore: with a maxspan, open sequences that started before it
+	// cannot complete (Runner.Clock); math.MinInt64 until set.
+	deadBefore int64
+	done       []*completed
+	missing    *missingChecker
+	fed        int
+	lastTs     int64
+	sweepDue   int
+	stream     func(*Hit, *SequenceResult, error) // Runner.Stream, when streaming
 }
 
 func newSequenceMatcher(p *Program) *sequenceMatcher {
-	s := &sequenceMatcher{prog: p, maxspan: p.Query.Sequence.MaxSpan.Milliseconds()}
+	s := &sequenceMatcher{prog: p, maxspan: p.Query.Sequence.MaxSpan.Milliseconds(), deadBefore: math.MinInt64}
 	s.termPos = make([][]int, len(p.Query.Sequence.Terms))
 	for ti, t := range p.Query.Sequence.Terms {
 		if t.Missing {
@@ -121,7 +125,7 @@ func (s *sequenceMatcher) advance(st int, k keyTuple, c *cand, ts int64) {
 		return
 	}
 	delete(s.pending[st-1], k.enc)
-	if s.maxspan > 0 && ts-p.start > s.maxspan {
+	if s.maxspan > 0 && (ts-p.start > s.maxspan || p.start < s.deadBefore) {
 		return
 	}
 	np := &pendingSeq{hits: append(append(make([]*Hit, 0, len(p.hits)+1), p.hits...), c.hit), start: p.start}

@@ -2,7 +2,9 @@ package eql
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigilsec/vigil/event"
 )
@@ -110,5 +112,54 @@ func TestStreamMatchesFinish(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) || left != 0 || len(want) == 0 {
 			t.Errorf("%s: streamed %d results (%d left for Finish), collected %d", q, len(got), left, len(want))
 		}
+	}
+}
+
+// With a stream clock (Runner.Clock), an event arriving beyond the reorder
+// window is processed at once and may still complete an open sequence, but
+// not one that started more than maxspan before the window's edge: that
+// one is dead whether or not a sweep has dropped it yet, so results do not
+// depend on when sweeps run.
+func TestSequenceDeadBeforeWindowEdge(t *testing.T) {
+	prog, err := ParseAndCompile(`sequence by k with maxspan=10s [a where true] [b where true]`, Options{Size: NoLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string // category:seconds, in arrival order
+		want  int
+	}{
+		{"in order", []string{"a:0", "b:5"}, 1},
+		{"b late, a still open at the window's edge", []string{"a:0", "x:14", "b:3"}, 1},
+		{"b late, a dead at the window's edge", []string{"a:0", "x:100", "b:5"}, 0},
+		{"b within the window", []string{"a:0", "x:9", "b:5"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := prog.Matcher(nil)
+			r := prog.NewRunner()
+			r.ReorderWindow = 10 * time.Second
+			var clock int64
+			r.Clock = &clock
+			var p event.Parser
+			for i, l := range tc.lines {
+				var cat string
+				var sec int64
+				fmt.Sscanf(strings.Replace(l, ":", " ", 1), "%s %d", &cat, &sec)
+				clock = max(clock, sec*1000)
+				d, err := p.Parse(fmt.Appendf(nil, `{"@timestamp":%d,"event":{"category":%q},"k":1}`, sec*1000, cat))
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Feed(m, d, Source{Index: "t", Line: i + 1})
+			}
+			res, err := r.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Sequences) != tc.want {
+				t.Errorf("%d sequences, want %d", len(res.Sequences), tc.want)
+			}
+		})
 	}
 }
