@@ -1,9 +1,6 @@
 package detect
 
-import (
-	"hash/maphash"
-	"strings"
-)
+import "hash/maphash"
 
 // valCache remembers, per probed field, which requirements a recent value
 // satisfied: most fields repeat a few values (process names, paths), and
@@ -25,8 +22,8 @@ const (
 
 type valCacheSlot struct {
 	h     uint64
-	s     string
-	n     int8 // terms; -1: empty
+	b     []byte // the value, in storage the slot reuses
+	n     int8   // terms; -1: empty
 	terms [valCacheTerms]int32
 }
 
@@ -45,12 +42,12 @@ func (c *valCache) get(s string) (uint64, []int32, bool) {
 	h := maphash.String(valCacheSeed, s)
 	c.lookups++
 	sl := &c.slots[h%valCacheSlots]
-	if sl.n >= 0 && sl.h == h && sl.s == s {
+	if sl.n >= 0 && sl.h == h && bytesView(sl.b) == s {
 		c.hits++
 		return h, sl.terms[:sl.n], true
 	}
-	if c.lookups == valCacheTrial && c.hits*4 < c.lookups {
-		c.off = true // fewer than 1 in 4 repeat: not worth the copies
+	if c.lookups == valCacheTrial && c.hits*3 < c.lookups {
+		c.off = true // fewer than 1 in 3 repeat: not worth the copies
 	}
 	return h, nil, false
 }
@@ -60,5 +57,5 @@ func (c *valCache) put(h uint64, s string, terms []int32) {
 		return
 	}
 	sl := &c.slots[h%valCacheSlots]
-	sl.h, sl.s, sl.n = h, strings.Clone(s), int8(copy(sl.terms[:], terms))
+	sl.h, sl.b, sl.n = h, append(sl.b[:0], s...), int8(copy(sl.terms[:], terms))
 }
