@@ -11,7 +11,6 @@
 package detect
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -425,7 +424,6 @@ var (
 	datasetPath   = event.CompilePath("data_stream.dataset")
 	namespacePath = event.CompilePath("data_stream.namespace")
 	idPath        = event.CompilePath("_id")
-	idKey         = []byte(`"_id"`)
 )
 
 // NewEngine returns an engine with its own runners and dispatch state.
@@ -586,7 +584,7 @@ func (e *Engine) evaluate(line []byte, d *event.Doc, ie *indexEntry, c bitset, s
 		return
 	}
 	src.Index = ie.name
-	if src.ID == "" && bytes.Contains(line, idKey) {
+	if src.ID == "" {
 		if v, ok := d.First(idPath); ok && v.Kind == event.String {
 			src.ID = strings.Clone(v.S)
 		}
