@@ -2,8 +2,11 @@ package detect
 
 import (
 	"cmp"
+	"context"
 	"errors"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -153,7 +156,8 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 		ch := make(chan *pbatch, inFlight)
 		p.work = append(p.work, ch)
 		p.wg.Add(1)
-		go p.worker(w, e, ch)
+		// Labelled so that a CPU profile shows each worker's share.
+		go pprof.Do(context.Background(), pprof.Labels("vigil_worker", strconv.Itoa(w)), func(context.Context) { p.worker(w, e, ch) })
 	}
 	go p.collect()
 	return p, errs

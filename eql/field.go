@@ -133,11 +133,11 @@ func (f *fieldRef) firstShared(d *event.Doc) event.Value {
 	if !f.memoOK || (f.info.typ == ftAny && f.info.nullValue == nil) {
 		return f.first(d) // Doc.Values already shares it
 	}
-	if v, ok := d.Memo(f.memo); ok {
-		return *v.(*event.Value)
+	if v, ok := d.MemoValue(f.memo); ok {
+		return v
 	}
 	v := f.first(d) // its text lives as long as the document, like the memo
-	d.SetMemo(f.memo, &v)
+	d.SetMemoValue(f.memo, v)
 	return v
 }
 

@@ -101,6 +101,24 @@ func (d *Doc) Memo(id uint32) (any, bool) {
 	return nil, false
 }
 
+// MemoValue returns the Value SetMemoValue stored under id for this
+// document, if any.
+func (d *Doc) MemoValue(id uint32) (Value, bool) {
+	if int(id) < len(d.memo) && d.memo[id].gen == d.gen {
+		return d.memo[id].val, true
+	}
+	return Value{}, false
+}
+
+// SetMemoValue stores v under id until the next Parse: SetMemo for a
+// Value, without an allocation per document.
+func (d *Doc) SetMemoValue(id uint32, v Value) {
+	if int(id) >= len(d.memo) {
+		d.memo = append(d.memo, make([]memoSlot, int(id)+8-len(d.memo))...)
+	}
+	d.memo[id] = memoSlot{gen: d.gen, val: v}
+}
+
 // SetMemo stores v under id until the next Parse.
 func (d *Doc) SetMemo(id uint32, v any) {
 	if int(id) >= len(d.memo) {
@@ -153,6 +171,7 @@ type rootSlot struct {
 type memoSlot struct {
 	gen uint32
 	v   any
+	val Value // SetMemoValue's, without boxing
 }
 
 type valueSlot struct {

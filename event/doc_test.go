@@ -473,3 +473,27 @@ func TestSpecialMask(t *testing.T) {
 		}
 	}
 }
+
+// A memo lasts until the next Parse; a Value memo needs no allocation.
+func TestMemoValue(t *testing.T) {
+	var p Parser
+	id := MemoID("test.memo.value")
+	d, err := p.Parse([]byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.MemoValue(id); ok {
+		t.Fatal("memo before any was set")
+	}
+	d.SetMemoValue(id, Value{Kind: Int, I: 42})
+	if v, ok := d.MemoValue(id); !ok || v.Kind != Int || v.I != 42 {
+		t.Fatalf("got %v %v", v, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { d.SetMemoValue(id, Value{Kind: Int, I: 7}) }); n != 0 {
+		t.Errorf("%v allocations per SetMemoValue", n)
+	}
+	d, _ = p.Parse([]byte(`{"a":2}`))
+	if _, ok := d.MemoValue(id); ok {
+		t.Fatal("memo survived the next Parse")
+	}
+}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +328,44 @@ func TestDefaultDateFormats(t *testing.T) {
 	fs[0] = DateFormat{} // a copy: the package default must be unaffected
 	if _, ok := ParseDate("2022-01-01", nil); !ok {
 		t.Fatal("default formats were modified through DefaultDateFormats")
+	}
+}
+
+// The fast path for the shippers' form gives what the default formats
+// give, and declines (leaving it to them) what it does not handle.
+func TestParseISOFast(t *testing.T) {
+	cases := []string{
+		"2026-01-01T00:00:00Z", "2026-01-01T00:00:00.008Z", "2024-02-29T23:59:59.999999999Z",
+		"1969-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.1Z", "2026-11-29T03:16:51.5Z",
+		"2000-02-29T12:00:00.12Z", "1900-03-01T00:00:00Z",
+		// declined: the general parser decides
+		"2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:60Z",
+		"2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z", "2026-01-01T00:00:00+01:00",
+		"2026-01-01 00:00:00Z", "2026-01-01T00:00:00", "+2026-01-01T00:00:00Z", "2026-1-01T00:00:00.000Z",
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		ms := rnd.Int64N(4102444800000) - 2208988800000 // 1900 to 2100
+		s := FormatDateISO(ms)
+		cases = append(cases, s, strings.Replace(s, ".", ".0", 1)+"", strings.TrimSuffix(s, "Z")[:19]+"Z")
+	}
+	fast := 0
+	for _, s := range cases {
+		got, ok := parseISOFast(s)
+		want, wok := parseWith(s, defaultFormats)
+		if ok {
+			fast++
+			if !wok || got != want {
+				t.Errorf("%q: fast %d, default formats %d %v", s, got, want, wok)
+			}
+		}
+	}
+	if fast < 4000 {
+		t.Errorf("the fast path took only %d of %d cases", fast, len(cases))
+	}
+	for _, s := range []string{"2023-02-29T00:00:00Z", "2026-01-01T00:00:00+01:00", "2026-01-01T24:00:00Z"} {
+		if _, ok := parseISOFast(s); ok {
+			t.Errorf("%q: taken by the fast path", s)
+		}
 	}
 }

@@ -48,11 +48,21 @@ func FuzzParseMapping(f *testing.F) {
 
 func FuzzParseDate(f *testing.F) {
 	f.Add("2020-01-01", "")
+	f.Add("2026-01-01T00:00:00.008Z", "")
+	f.Add("2024-02-29T23:59:59.123456789Z", "")
+	f.Add("2023-02-29T00:00:00Z", "")
+	f.Add("2026-11-29T03:16:51.5Z", "")
 	f.Add("12-12-2022", "dd-MM-yyyy")
 	f.Fuzz(func(t *testing.T, s, format string) {
 		formats, err := ParseDateFormats(format)
 		if err != nil {
 			formats = nil // the default formats
+		}
+		if fast, ok := parseISOFast(s); ok {
+			// The fast path agrees with the general parser.
+			if slow, ok := parseWith(s, defaultFormats); !ok || slow != fast {
+				t.Fatalf("%q: fast path %d, default formats %d %v", s, fast, slow, ok)
+			}
 		}
 		ms, ok := ParseDate(s, formats)
 		if !ok {
