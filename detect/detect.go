@@ -104,11 +104,14 @@ func CompileWith(rules []*rule.Rule, opts CompileOptions) (*RuleSet, []error) {
 		}
 		rs.rules = append(rs.rules, res.cr)
 	}
-	rs.lits = newLitIndex(rs.rules)
 	if opts.dispatch == dispatchValues || (opts.dispatch == dispatchAuto && dispatchFor(len(rs.rules)) == dispatchValues) {
 		rs.vals = newValIndex(rs.rules)
+	} else {
+		// The raw-line literal scan is only for rule sets dispatched by it
+		// (building its index is a serial ~40ms with the whole corpus).
+		rs.lits = newLitIndex(rs.rules)
+		rs.hasSlash = !rs.lits.slash.empty()
 	}
-	rs.hasSlash = !rs.lits.slash.empty()
 	rs.all = newBitset(len(rs.rules))
 	catByField := map[string]*catField{}
 	rangeByKey := map[string]*rangeSpec{}
@@ -437,7 +440,6 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 	e := &Engine{
 		rs:     rs,
 		opts:   opts,
-		sc:     newScanner(rs.lits),
 		cand:   newBitset(len(rs.rules)),
 		mask:   newBitset(len(rs.rules)),
 		byName: map[string]*indexEntry{},
@@ -471,6 +473,9 @@ func (rs *RuleSet) NewEngine(opts Options) *Engine {
 		if q := cr.prog.Query; q.Kind != eql.EventQuery || len(q.Pipes) > 0 {
 			e.stateful.set(i)
 		}
+	}
+	if rs.lits != nil {
+		e.sc = newScanner(rs.lits)
 	}
 	if rs.vals != nil {
 		e.vd = newValDispatcher(rs.vals, len(rs.rules))

@@ -183,7 +183,7 @@ func testDispatchEquivalence(t *testing.T, data []byte, rules []*rule.Rule, lite
 		e := rs.NewEngine(Options{Now: testNow})
 		e.exhaustive = exhaustive
 		offerAll(t, e, data)
-		few = e.sc.few != nil
+		few = e.sc != nil && e.sc.few != nil
 		alerts, err := e.Finish()
 		if err != nil {
 			t.Fatal(err)

@@ -112,15 +112,18 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 	p := &Parallel{global: map[*rule.Rule]int{}, emit: opts.Emit, onError: onError,
 		ordered: make(chan *pbatch, inFlight*workers), free: make(chan *pbatch, inFlight*workers+2), cdone: make(chan struct{})}
 	var stateless, stateful []*rule.Rule
+	copts.cache = &compileCache{m: map[*rule.Rule]compiled{}}
+	if workers > 1 {
+		compileAll(eqlRules, copts) // once, on every core; the engines take them from the cache
+	}
 	for _, r := range eqlRules {
-		if workers > 1 && statelessQuery(r.Query) {
+		if workers > 1 && statelessRule(r, copts.cache) {
 			stateless = append(stateless, r)
 		} else {
 			stateful = append(stateful, r)
 		}
 	}
 	var errs []error
-	copts.cache = &compileCache{m: map[*rule.Rule]compiled{}}
 	for w := range workers {
 		var part []*rule.Rule
 		if w == 0 {
@@ -187,6 +190,16 @@ func (p *Parallel) Rules() []*rule.Rule {
 		}
 	}
 	return out
+}
+
+// statelessRule is statelessQuery of a rule, from its compiled program
+// when there is one.
+func statelessRule(r *rule.Rule, cache *compileCache) bool {
+	if c, ok := cache.get(r); ok && c.err == nil {
+		q := c.cr.prog.Query
+		return q.Kind == eql.EventQuery && len(q.Pipes) == 0
+	}
+	return statelessQuery(r.Query)
 }
 
 // statelessQuery reports a query that decides each event alone and streams
