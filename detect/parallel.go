@@ -14,13 +14,13 @@ import (
 	"github.com/vigilsec/vigil/rule"
 )
 
-// Parallel runs a rule set on several cores. Rules that keep state across
-// events (sequences, samples, queries with pipes) are dealt round-robin to
-// one Engine per worker, which sees every line: a sequence keeps its whole
-// state in one engine. Event queries, which decide each event alone, are
-// in every engine, and each batch of lines is evaluated against them by
-// one worker in turn, so that a line is not parsed and dispatched once per
-// worker for them. Nothing is shared between goroutines but the batches of
+// Parallel runs a rule set on several cores, one Engine per worker. Rules
+// that keep state across events (sequences, samples, queries with pipes)
+// are dealt round-robin to half the engines, which see every line: a
+// sequence keeps its whole state in one engine. Event queries, which
+// decide each event alone, are in every engine, and each batch of lines is
+// evaluated against them by one worker, the one with the least backlog, so
+// that a line is not parsed and dispatched once per worker for them. Nothing is shared between goroutines but the batches of
 // lines, and the alerts are emitted in exactly the order one Engine would
 // emit them (by line, then rule order; at the end, by Finish's order).
 type Parallel struct {
@@ -40,7 +40,7 @@ type Parallel struct {
 	cnt                       []int32 // the collector's per-item counters
 	finished                  bool
 	stopped                   bool
-	batches                   int // submitted, numbering them: batch n's event queries run on worker n % workers
+	batches                   int // submitted
 }
 
 // pbatch is a run of lines offered to every worker.
@@ -124,13 +124,18 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 		}
 	}
 	var errs []error
+	// Rules that keep state live in half the engines: each of those parses
+	// and dispatches every line for them, so fewer holders means less of
+	// that work twice; the others take more of the event queries' batches
+	// (submit balances by backlog).
+	holders := max(1, workers/2)
 	for w := range workers {
 		var part []*rule.Rule
 		if w == 0 {
 			part = append(part, others...) // counted as skipped once
 		}
 		part = append(part, stateless...)
-		for i := w; i < len(stateful); i += workers {
+		for i := w; w < holders && i < len(stateful); i += holders {
 			part = append(part, stateful[i])
 		}
 		rs, cerrs := CompileWith(part, copts)
@@ -164,6 +169,20 @@ func NewParallelWith(rules []*rule.Rule, workers int, copts CompileOptions, opts
 	}
 	go p.collect()
 	return p, errs
+}
+
+// owner picks the worker to run the event queries on the next batch: the
+// one furthest ahead (fewest batches queued), the last on a tie, since
+// the first ones also hold the stateful rules. Any choice gives the same
+// alerts in the same order.
+func (p *Parallel) owner() int {
+	best := len(p.work) - 1
+	for w := len(p.work) - 2; w >= 0; w-- {
+		if len(p.work[w]) < len(p.work[best]) {
+			best = w
+		}
+	}
+	return max(best, 0)
 }
 
 // errPos is the input position of the rule an error names (n: none).
@@ -230,7 +249,7 @@ func (p *Parallel) submit() {
 		return
 	}
 	p.cur = nil
-	b.owner = p.batches % len(p.engines)
+	b.owner = p.owner()
 	p.batches++
 	b.done.Add(len(p.engines))
 	p.ordered <- b
