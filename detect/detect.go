@@ -522,9 +522,6 @@ func (e *Engine) Offer(line []byte, src eql.Source) error {
 	if err != nil {
 		return err
 	}
-	if e.gate != nil {
-		e.gate.tick(d)
-	}
 	ie := e.indexOf(d)
 	if !c.and(ie.mask) || (!e.exhaustive && !e.categoryGate(d, c)) {
 		return nil
@@ -540,6 +537,9 @@ func (e *Engine) parse(line []byte) (*event.Doc, error) {
 		return nil, err
 	}
 	e.stats.Parsed++
+	if e.gate != nil {
+		e.gate.tick(d) // the stream's clock counts every event parsed
+	}
 	return d, nil
 }
 
@@ -564,9 +564,6 @@ func (e *Engine) offerValues(line []byte, src eql.Source) error {
 	d, err := e.parse(line)
 	if err != nil {
 		return err
-	}
-	if e.gate != nil {
-		e.gate.tick(d)
 	}
 	ie := e.indexOf(d)
 	c := e.cand
