@@ -102,6 +102,20 @@ func offerAll(t testing.TB, e *Engine, data []byte) {
 	}
 }
 
+// finishJSON finishes e and returns its alerts' documents.
+func finishJSON(t testing.TB, e *Engine) [][]byte {
+	t.Helper()
+	as, err := e.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, a := range as {
+		out = append(out, a.JSON())
+	}
+	return out
+}
+
 func offerLines(e *Engine, data []byte) error {
 	from := bytes.NewReader(data)
 	for n, off := 1, 0; off < len(data); n++ {

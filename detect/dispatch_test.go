@@ -347,14 +347,7 @@ func TestPrebuiltDispatchEquivalence(t *testing.T) {
 			e := rs.NewEngine(Options{Now: testNow, ReorderWindow: 15 * time.Minute})
 			e.exhaustive = exhaustive
 			offerAll(t, e, data)
-			as, err := e.Finish()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out [][]byte
-			for _, a := range as {
-				out = append(out, a.JSON())
-			}
+			out := finishJSON(t, e)
 			return out, e.Stats()
 		}
 		if want == nil {

@@ -102,14 +102,7 @@ func TestGateEquivalence(t *testing.T) {
 					}
 				}
 			}
-			as, err := e.Finish()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out [][]byte
-			for _, a := range as {
-				out = append(out, a.JSON())
-			}
+			out := finishJSON(t, e)
 			return out, e
 		}
 		want, _ := run(true)
