@@ -103,11 +103,14 @@ func (c *acceptClock) sample(now time.Time, busy bool) {
 	if dt < rateEvery || c.done == c.sampleN {
 		return
 	}
+	// The estimate rises at once and falls slowly: a batch boundary or a
+	// pause in the consumer's fetching reads as a slow interval, and
+	// underrating the detectors would refuse events they could take.
 	r := float64(c.done-c.sampleN) / dt.Seconds()
-	if c.rate == 0 {
+	if r > c.rate {
 		c.rate = r
 	} else {
-		c.rate = 0.7*c.rate + 0.3*r
+		c.rate = 0.9*c.rate + 0.1*r
 	}
 	c.sampleT, c.sampleN = now, c.done
 }
