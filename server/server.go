@@ -45,8 +45,8 @@ const (
 	DefaultMaxLag      = 5_000_000
 	// DefaultMaxDelay keeps alerts within about a second of acceptance
 	// (the bound, then one consumer batch and the alert's storing): p99
-	// 0.5-1.0s under the unpaced load test, against 1.6-1.8s with 1s
-	// (BenchmarkServeAlertLatency, a loaded 2-core machine).
+	// 0.8-0.95s under the unpaced load test, against 1.6-1.8s with 1s
+	// (BenchmarkServeAlertLatency, 2 cores).
 	DefaultMaxDelay = 500 * time.Millisecond
 )
 
