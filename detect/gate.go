@@ -53,6 +53,7 @@ type ringEntry struct {
 	skips []int32 // the rules not fed this document
 	n     int
 	ts    int64
+	clock int64 // the clock when it arrived
 }
 
 // newGate sets up gating for the engine's sequence rules, or returns nil
@@ -125,8 +126,8 @@ func (g *gate) skip(i int, d *event.Doc, src eql.Source) {
 		}
 		g.cur = g.add(d, src, ts)
 	}
-	if g.pend[i] < g.head {
-		g.pend[i] = g.next - 1
+	if g.pend[i] < 0 {
+		g.pend[i] = g.next - 1 // (replay starts at the ring's head if that is later)
 	}
 	e := g.cur
 	if len(g.skips) == cap(g.skips) {
@@ -154,7 +155,7 @@ func (g *gate) add(d *event.Doc, src eql.Source, ts int64) *ringEntry {
 		g.chunks = append(g.chunks, c)
 		last++
 	}
-	ent := ringEntry{src: src, n: len(d.Raw()), ts: ts}
+	ent := ringEntry{src: src, n: len(d.Raw()), ts: ts, clock: g.clock}
 	ent.skips = g.skips[len(g.skips):len(g.skips):len(g.skips)]
 	g.chunks[last] = append(g.chunks[last], ent)
 	g.next++
@@ -162,7 +163,9 @@ func (g *gate) add(d *event.Doc, src eql.Source, ts int64) *ringEntry {
 }
 
 // replay feeds rule i the documents it was not fed that the ring still
-// holds, in their order.
+// holds, in their order, each at the clock it arrived at: what the runner
+// releases, and which open sequences are past maxspan for it, are then as
+// they would have been.
 func (e *Engine) replay(i int) {
 	g := e.gate
 	from := g.pend[i]
@@ -170,6 +173,8 @@ func (e *Engine) replay(i int) {
 		return
 	}
 	g.pend[i] = -1
+	now := g.clock
+	defer func() { g.clock = now }()
 	for n := max(from, g.head); n < g.next; n++ {
 		ent := g.entry(n)
 		if !slices.Contains(ent.skips, int32(i)) {
@@ -185,6 +190,7 @@ func (e *Engine) replay(i int) {
 			e.streamErrs = append(e.streamErrs, fmt.Errorf("%s:%d: the event read back does not parse: %w", ent.src.Index, ent.src.Line, err))
 			continue
 		}
+		g.clock = ent.clock
 		e.runners[i].Feed(e.matchers[i], d, ent.src)
 		e.stats.Evaluations++
 		e.stats.Deferred--

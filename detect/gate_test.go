@@ -187,3 +187,49 @@ func TestGateReplay(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGateEquivalence: gated or not, the same alerts, for any event mix,
+// disorder and reorder window.
+func FuzzGateEquivalence(f *testing.F) {
+	f.Add(uint64(1), uint8(5), uint16(800), uint8(8))
+	f.Add(uint64(2), uint8(1), uint16(1500), uint8(2))
+	f.Add(uint64(3), uint8(30), uint16(400), uint8(1))
+	f.Add(uint64(4), uint8(0), uint16(300), uint8(4))
+	rs, errs := CompileWith(gateRules(), CompileOptions{dispatch: dispatchValues})
+	if len(errs) > 0 {
+		f.Fatal(errs[0])
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, windowSec uint8, n uint16, every uint8) {
+		data := gateEvents(int(n%2000)+50, seed)
+		lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		rnd := rand.New(rand.NewPCG(seed, 5))
+		for i := len(lines) - 1; i > 0; i-- {
+			if every == 0 || rnd.IntN(int(every)) != 0 {
+				continue
+			}
+			j := max(0, i-rnd.IntN(400))
+			lines[i], lines[j] = lines[j], lines[i]
+		}
+		data = append(bytes.Join(lines, []byte("\n")), '\n')
+		window := time.Duration(windowSec%60) * time.Second
+		var want, got [][]byte
+		for _, exhaustive := range []bool{true, false} {
+			e := rs.NewEngine(Options{Now: testNow, ReorderWindow: window})
+			e.exhaustive = exhaustive
+			offerAll(t, e, data)
+			if exhaustive {
+				want = finishJSON(t, e)
+			} else {
+				got = finishJSON(t, e)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("gated: %d alerts, fed everything: %d", len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("alert %d differs:\n got  %s\n want %s", i, got[i], want[i])
+			}
+		}
+	})
+}
