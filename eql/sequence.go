@@ -16,7 +16,8 @@ import (
 
 type pendingSeq struct {
 	hits  []*Hit
-	start int64 // timestamp of the first event (maxspan)
+	start int64   // timestamp of the first event (maxspan)
+	buf   [3]*Hit // backing for hits in the common case: one allocation
 }
 
 type seqStage struct {
@@ -112,7 +113,9 @@ func (s *sequenceMatcher) feed(c *cand) {
 func (s *sequenceMatcher) advance(st int, k keyTuple, c *cand, ts int64) {
 	last := len(s.stages) - 1
 	if st == 0 {
-		p := &pendingSeq{hits: []*Hit{c.hit}, start: ts}
+		p := &pendingSeq{start: ts}
+		p.buf[0] = c.hit
+		p.hits = p.buf[:1]
 		if last == 0 {
 			s.complete(k, p)
 			return
@@ -128,12 +131,14 @@ func (s *sequenceMatcher) advance(st int, k keyTuple, c *cand, ts int64) {
 	if s.maxspan > 0 && (ts-p.start > s.maxspan || p.start < s.deadBefore) {
 		return
 	}
-	np := &pendingSeq{hits: append(append(make([]*Hit, 0, len(p.hits)+1), p.hits...), c.hit), start: p.start}
+	// p left the map: it is extended in place (each open sequence has one
+	// owner, its stage and key).
+	p.hits = append(p.hits, c.hit)
 	if st == last {
-		s.complete(k, np)
+		s.complete(k, p)
 		return
 	}
-	s.pending[st][k.enc] = np
+	s.pending[st][k.enc] = p
 }
 
 func (s *sequenceMatcher) complete(k keyTuple, p *pendingSeq) {
