@@ -102,15 +102,21 @@ func offerAll(t testing.TB, e *Engine, data []byte) {
 	}
 }
 
-// finishJSON finishes e and returns its alerts' documents.
-func finishJSON(t testing.TB, e *Engine) [][]byte {
+// finishAlerts finishes e and returns its alerts.
+func finishAlerts(t testing.TB, e *Engine) []*Alert {
 	t.Helper()
 	as, err := e.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return as
+}
+
+// finishJSON finishes e and returns its alerts' documents.
+func finishJSON(t testing.TB, e *Engine) [][]byte {
+	t.Helper()
 	var out [][]byte
-	for _, a := range as {
+	for _, a := range finishAlerts(t, e) {
 		out = append(out, a.JSON())
 	}
 	return out

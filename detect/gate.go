@@ -23,10 +23,13 @@ import (
 // skipped: holding copies of a reorder window's documents would cost more
 // memory and time than feeding them.
 type gate struct {
-	clock  int64
-	timeM  *eql.Matcher // reads the clock's field (rules on another field are not gated)
-	gated  bitset
-	window int64 // the largest reorder window of the gated rules, ms
+	clock    int64
+	started  bool
+	ahead    int          // times in a row beyond a window ahead of the clock
+	aheadMin int64        // the earliest of them
+	timeM    *eql.Matcher // reads the clock's field (rules on another field are not gated)
+	gated    bitset
+	window   int64 // the largest reorder window of the gated rules, ms
 
 	// The ring: entries numbered from 0 in arrival order, in chunks so
 	// that it grows without copying; head is the oldest kept.
@@ -46,7 +49,11 @@ type gate struct {
 	replayed int64 // documents fed late (for the tests)
 }
 
-const ringChunk = 4096
+const (
+	ringChunk = 4096
+	clockJump = 16
+	minJump   = 60_000 // ms: with a small window, a time this far ahead still counts at once
+)
 
 type ringEntry struct {
 	src   eql.Source
@@ -95,10 +102,25 @@ func (g *gate) entry(n int64) *ringEntry {
 
 // tick advances the clock to d's time and forgets the documents the
 // reorder windows have let go. A new document has no entry yet.
+//
+// A time more than a window ahead of the clock is taken only once
+// clockJump such times came in a row (a new file, a day later), the
+// earliest of them: one event from a host whose clock is a year ahead
+// must not make every other event late, nor every open sequence dead.
 func (g *gate) tick(d *event.Doc) {
 	g.cur = nil
-	if t, ok := g.timeM.Time(d); ok && t > g.clock {
-		g.clock = t
+	t, ok := g.timeM.Time(d)
+	switch {
+	case !ok:
+	case !g.started || t <= g.clock+max(g.window, minJump):
+		g.clock, g.started, g.ahead = max(g.clock, t), true, 0
+	default:
+		if g.ahead == 0 || t < g.aheadMin {
+			g.aheadMin = t
+		}
+		if g.ahead++; g.ahead >= clockJump {
+			g.clock, g.ahead = g.aheadMin, 0
+		}
 	}
 	limit := g.clock - g.window
 	for g.head < g.next && g.entry(g.head).ts < limit {

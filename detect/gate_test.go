@@ -233,3 +233,48 @@ func FuzzGateEquivalence(f *testing.F) {
 		}
 	})
 }
+
+// One event from a host whose clock is a year ahead does not make every
+// other event late nor every open sequence dead; a run of them (a file a
+// day later) moves the clock.
+func TestGateClockOutlier(t *testing.T) {
+	rs, errs := CompileWith(gateRules(), CompileOptions{dispatch: dispatchValues})
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	ev := func(ts time.Time, host, body string) []byte {
+		return fmt.Appendf(nil, `{"@timestamp":%q,"host":{"name":%q},%s}`, ts.Format(time.RFC3339Nano), host, body)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	netStart := `"event":{"category":["process"],"type":["start"]},"process":{"name":"net.exe","entity_id":"p1"}`
+	netConn := `"event":{"category":["network"],"type":["start"]},"destination":{"port":80}`
+	other := `"event":{"category":["file"],"type":["creation"]},"file":{"name":"x.log"}`
+	lines := [][]byte{ev(t0, "h1", netStart), ev(t0.AddDate(1, 0, 0), "skewed", other), ev(t0.Add(5*time.Second), "h1", netConn)}
+	for _, exhaustive := range []bool{true, false} {
+		e := rs.NewEngine(Options{Now: testNow, ReorderWindow: 10 * time.Second})
+		e.exhaustive = exhaustive
+		offerAll(t, e, append(bytes.Join(lines, []byte("\n")), '\n'))
+		if e.gate.clock != t0.Add(5*time.Second).UnixMilli() {
+			t.Errorf("clock %d after one outlier", e.gate.clock)
+		}
+		n := 0
+		for _, a := range finishAlerts(t, e) {
+			if a.Rule.RuleID == "gate-0" && a.Kind == SequenceAlert {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("fed everything %v: %d sequences, want 1", exhaustive, n)
+		}
+	}
+	// A day later, in a run: the clock follows.
+	var run [][]byte
+	for i := range clockJump {
+		run = append(run, ev(t0.AddDate(0, 0, 1).Add(time.Duration(i)*time.Second), "h1", other))
+	}
+	e := rs.NewEngine(Options{Now: testNow, ReorderWindow: 10 * time.Second})
+	offerAll(t, e, append(bytes.Join(append(lines[:1:1], run...), []byte("\n")), '\n'))
+	if want := t0.AddDate(0, 0, 1).UnixMilli(); e.gate.clock != want { // the earliest of the run
+		t.Errorf("clock %d after a run a day later, want %d", e.gate.clock, want)
+	}
+}

@@ -48,7 +48,8 @@ type Runner struct {
 
 	// Clock, when set, is the newest event time (epoch ms, of this
 	// runner's timestamp field) the caller has seen in its stream, every
-	// event counted, not only this query's candidates. Held candidates are
+	// event counted, not only this query's candidates (the caller may
+	// decline outliers). Held candidates are
 	// then released against it before each new one is placed, so what is
 	// reordered does not depend on which events matched: the condition
 	// for feeding a sequence only the events that can start one while it
@@ -201,14 +202,15 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, src Source) {
 }
 
 func (r *Runner) push(c *cand) {
-	if !r.started || c.ord.ts > r.maxTs {
-		r.maxTs, r.started = c.ord.ts, true
-	}
 	if r.Clock != nil && r.ReorderWindow > 0 {
-		// Release first what the stream's clock has passed: a candidate
-		// older than that is late whichever events came in between.
-		r.maxTs = max(r.maxTs, *r.Clock)
+		// The stream's clock alone says how far time has come (a
+		// candidate's own time may be an outlier the clock declined).
+		// Release first what it has passed: a candidate older than that
+		// is late whichever events came in between.
+		r.maxTs, r.started = *r.Clock, true
 		r.release()
+	} else if !r.started || c.ord.ts > r.maxTs {
+		r.maxTs, r.started = c.ord.ts, true
 	}
 	if r.haveOut && c.ord.less(r.lastOut) {
 		r.Late++
@@ -304,7 +306,7 @@ func (r *Runner) process(c *cand) {
 		// Open sequences that started more than maxspan before the release
 		// limit are dead even for an event arriving late, so that results
 		// do not depend on when the sweep ran (nor on which events fed it).
-		r.seqs.deadBefore = max(r.maxTs, *r.Clock) - r.ReorderWindow.Milliseconds() - r.seqs.maxspan
+		r.seqs.deadBefore = *r.Clock - r.ReorderWindow.Milliseconds() - r.seqs.maxspan
 	}
 	if !r.streamInit {
 		r.streamInit = true
