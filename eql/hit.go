@@ -48,6 +48,24 @@ func makeHit(raw []byte, src Source) Hit {
 	return h
 }
 
+// rawMemo names a document's copy shared by every query's hits on it.
+var rawMemo = event.MemoID("eql.raw")
+
+// docHit is makeHit for a document being fed: without a position to read
+// it back from, the hits of all the sequences that hold it share one
+// copy (hits never modify their Source).
+func docHit(d *event.Doc, src Source) Hit {
+	if src.From != nil {
+		return makeHit(d.Raw(), src)
+	}
+	raw, ok := d.Memo(rawMemo)
+	if !ok {
+		raw = append([]byte(nil), d.Raw()...)
+		d.SetMemo(rawMemo, raw)
+	}
+	return Hit{Index: src.Index, ID: src.ID, Line: src.Line, Source: raw.([]byte)}
+}
+
 // load reads a referenced document back.
 func (h *Hit) load() error {
 	if h.from == nil || h.Source != nil {

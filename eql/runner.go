@@ -187,7 +187,7 @@ func (r *Runner) Feed(m *Matcher, d *event.Doc, src Source) {
 	}
 	o, ok := r.ordinalOf(m, d)
 	c.ord, c.tsOK = o, ok
-	c.hitv = makeHit(d.Raw(), src)
+	c.hitv = docHit(d, src)
 	c.hit = &c.hitv
 	c.hit.ord = o
 	if r.sample != nil {
