@@ -36,15 +36,22 @@ func (s *Scheduler) HandleLog(ctx context.Context, batch []eventlog.Record) erro
 	// (a redelivered batch finds them stored: duplicates, not created
 	// twice).
 	evs := make([]Event, 0, min(len(batch), HandleChunk))
+	var whole uint64 // the last record whose events were all fed
 	for _, r := range batch {
 		eventlog.EachEvent(r.Data, func(_ int, line []byte) error {
 			evs = append(evs, Event{Line: line})
 			if len(evs) >= HandleChunk {
 				s.FeedBatch(ctx, evs) // malformed events: counted (Stats)
 				evs = evs[:0]
+				if whole > 0 {
+					// Progress within the batch, for the server's wait
+					// measure (back-pressure); acknowledging stays per batch.
+					s.pos.Store(whole)
+				}
 			}
 			return nil
 		})
+		whole = r.Seq
 	}
 	if len(evs) > 0 {
 		s.FeedBatch(ctx, evs)
