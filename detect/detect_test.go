@@ -122,6 +122,20 @@ func finishJSON(t testing.TB, e *Engine) [][]byte {
 	return out
 }
 
+// sameDocs fails unless got has exactly want's alert documents, in order
+// (want: what feeding every rule every event gives).
+func sameDocs(t testing.TB, what string, got, want [][]byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d alerts, fed everything: %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("%s: alert %d differs:\n got  %s\n want %s", what, i, got[i], want[i])
+		}
+	}
+}
+
 func offerLines(e *Engine, data []byte) error {
 	from := bytes.NewReader(data)
 	for n, off := 1, 0; off < len(data); n++ {

@@ -360,13 +360,6 @@ func TestPrebuiltDispatchEquivalence(t *testing.T) {
 		}
 		got, st := run(false)
 		t.Logf("dispatch %d: %d alerts, %.1f evaluations per line, %d deferred", mode, len(got), float64(st.Evaluations)/float64(st.Lines), st.Deferred)
-		if len(got) != len(want) {
-			t.Fatalf("dispatch %d: %d alerts, exhaustive %d", mode, len(got), len(want))
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Fatalf("dispatch %d: alert %d differs:\n got  %s\n want %s", mode, i, got[i], want[i])
-			}
-		}
+		sameDocs(t, fmt.Sprintf("dispatch %d", mode), got, want)
 	}
 }

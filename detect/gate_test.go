@@ -60,18 +60,15 @@ func gateEvents(n int, seed uint64) []byte {
 
 // shuffle moves some lines later, a few of them by more than the reorder
 // window: input out of order as a real pile of files is.
-func shuffle(data []byte, seed uint64) []byte {
-	rnd := rand.New(rand.NewPCG(seed, 3))
+// shuffle swaps one line in every (0: none) with the one back() lines
+// before it.
+func shuffle(data []byte, rnd *rand.Rand, every int, back func() int) []byte {
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 	for i := len(lines) - 1; i > 0; i-- {
-		if rnd.IntN(8) != 0 {
+		if every == 0 || rnd.IntN(every) != 0 {
 			continue
 		}
-		k := rnd.IntN(150) // at 20 events/s of event time, up to ~7s
-		if rnd.IntN(20) == 0 {
-			k = rnd.IntN(2000)
-		}
-		j := max(0, i-k)
+		j := max(0, i-back())
 		lines[i], lines[j] = lines[j], lines[i]
 	}
 	return append(bytes.Join(lines, []byte("\n")), '\n')
@@ -86,7 +83,13 @@ func TestGateEquivalence(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs[0])
 	}
-	data := shuffle(gateEvents(6000, 11), 7)
+	rnd := rand.New(rand.NewPCG(7, 3))
+	data := shuffle(gateEvents(6000, 11), rnd, 8, func() int {
+		if k := rnd.IntN(150); rnd.IntN(20) != 0 { // at 20 events/s of event time, up to ~7s
+			return k
+		}
+		return rnd.IntN(2000) // beyond the window
+	})
 	for _, readBack := range []bool{true, false} {
 		run := func(exhaustive bool) ([][]byte, *Engine) {
 			e := rs.NewEngine(Options{Now: testNow, ReorderWindow: 5 * time.Second})
@@ -125,14 +128,7 @@ func TestGateEquivalence(t *testing.T) {
 		if seqAlerts < 10 {
 			t.Fatalf("weak test: %d alerts of the gated sequences", seqAlerts)
 		}
-		if len(got) != len(want) {
-			t.Fatalf("gated: %d alerts, fed everything: %d", len(got), len(want))
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Fatalf("alert %d differs:\n got  %s\n want %s", i, got[i], want[i])
-			}
-		}
+		sameDocs(t, "gated", got, want)
 	}
 }
 
@@ -200,17 +196,8 @@ func FuzzGateEquivalence(f *testing.F) {
 		f.Fatal(errs[0])
 	}
 	f.Fuzz(func(t *testing.T, seed uint64, windowSec uint8, n uint16, every uint8) {
-		data := gateEvents(int(n%2000)+50, seed)
-		lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 		rnd := rand.New(rand.NewPCG(seed, 5))
-		for i := len(lines) - 1; i > 0; i-- {
-			if every == 0 || rnd.IntN(int(every)) != 0 {
-				continue
-			}
-			j := max(0, i-rnd.IntN(400))
-			lines[i], lines[j] = lines[j], lines[i]
-		}
-		data = append(bytes.Join(lines, []byte("\n")), '\n')
+		data := shuffle(gateEvents(int(n%2000)+50, seed), rnd, int(every), func() int { return rnd.IntN(400) })
 		window := time.Duration(windowSec%60) * time.Second
 		var want, got [][]byte
 		for _, exhaustive := range []bool{true, false} {
@@ -223,14 +210,7 @@ func FuzzGateEquivalence(f *testing.F) {
 				got = finishJSON(t, e)
 			}
 		}
-		if len(got) != len(want) {
-			t.Fatalf("gated: %d alerts, fed everything: %d", len(got), len(want))
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Fatalf("alert %d differs:\n got  %s\n want %s", i, got[i], want[i])
-			}
-		}
+		sameDocs(t, "gated", got, want)
 	})
 }
 
